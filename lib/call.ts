@@ -1,0 +1,205 @@
+// One trapped call on its way down a slot's module chain: the Call object each
+// handler sees, result normalisation, per-handler timeouts and reports.
+// Every path ends in exactly one Outcome: a crashing, lying or hanging handler
+// fails its call with a defined errno instead of leaving the tracee stopped.
+import { errnoName } from './errno.js';
+import { native } from './native.js';
+import { SyscallError, type Call, type HandlerResult, type Outcome, type SyscallArgs } from './module.js';
+import type { HandlerEntry, SlotBottom } from './stub-table.js';
+
+/** errno of a call whose handler threw something that is not a SyscallError, or returned an invalid result. */
+export const HANDLER_FAULT_ERRNO = 5; // EIO
+/** errno of a call whose handler did not answer within its timeout. */
+export const HANDLER_TIMEOUT_ERRNO = 110; // ETIMEDOUT
+
+export type HandlerFault = 'threw' | 'invalid-result' | 'timeout';
+
+/** A handler failure, reported on the supervisor's 'handlerError' event. */
+export interface HandlerReport {
+  module: string;
+  syscall: string;
+  nr: number;
+  pid: number;
+  tid: number;
+  fault: HandlerFault;
+  /** What the handler threw or returned, or the timeout in ms. */
+  detail: unknown;
+  /** errno the call failed with. */
+  errno: number;
+  message: string;
+}
+
+export interface CallSite {
+  nr: number;
+  name: string;
+  pid: number;
+  tid: number;
+  args: SyscallArgs;
+  signal: AbortSignal;
+  bottom: SlotBottom;
+  defaultTimeout: number | null;
+  report(r: HandlerReport): void;
+}
+
+const U64 = (1n << 64n) - 1n;
+
+function toBig(v: bigint | number, what: string): bigint {
+  if (typeof v === 'bigint') return BigInt.asUintN(64, v);
+  if (Number.isSafeInteger(v)) return BigInt.asUintN(64, BigInt(v));
+  throw new TypeError(`${what} must be an integer (number or bigint), got ${v}`);
+}
+
+function memError(err: unknown): SyscallError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new SyscallError(typeof code === 'string' && code.startsWith('E') ? code : 'EFAULT');
+}
+
+/** Turn whatever a handler produced into an Outcome, or explain why it is not one. */
+export function normalize(r: unknown): Outcome | string {
+  if (r instanceof SyscallError) return { type: 'error', errno: r.errno, code: r.code };
+  if (typeof r === 'bigint') {
+    if (r < -(1n << 63n) || r > U64) return `bigint ${r} does not fit in 64 bits`;
+    return { type: 'return', value: BigInt.asUintN(64, r) };
+  }
+  if (typeof r === 'number') {
+    if (!Number.isSafeInteger(r)) return `number ${r} is not a safe integer`;
+    return { type: 'return', value: BigInt.asUintN(64, BigInt(r)) };
+  }
+  if (r && typeof r === 'object' && 'type' in r) {
+    const o = r as Outcome;
+    if (o.type === 'return' && typeof o.value === 'bigint') return o;
+    if (o.type === 'error' && Number.isInteger(o.errno) && o.errno > 0 && o.errno < 4096) return o;
+    if (o.type === 'kernel' && Array.isArray(o.args) && o.args.length === 6) return o;
+  }
+  const shown = typeof r === 'object' && r !== null ? Object.prototype.toString.call(r) : String(r);
+  return `returned ${shown}; a handler returns a number, a bigint, a SyscallError or call.next()'s outcome`;
+}
+
+function failure(errno: number): Outcome {
+  return { type: 'error', errno, code: errnoName(errno) ?? `E${errno}` };
+}
+
+class TracedCall implements Call {
+  readonly nr: number;
+  readonly name: string;
+  readonly pid: number;
+  readonly tid: number;
+  readonly signal: AbortSignal;
+
+  constructor(
+    private readonly site: CallSite,
+    readonly args: SyscallArgs,
+    private readonly chain: readonly HandlerEntry[],
+    private readonly level: number,
+  ) {
+    this.nr = site.nr;
+    this.name = site.name;
+    this.pid = site.pid;
+    this.tid = site.tid;
+    this.signal = site.signal;
+  }
+
+  int(i: number): number {
+    return Number(BigInt.asIntN(32, this.args[i]));
+  }
+  uint(i: number): number {
+    return Number(BigInt.asUintN(32, this.args[i]));
+  }
+  long(i: number): bigint {
+    return BigInt.asIntN(64, this.args[i]);
+  }
+  ptr(i: number): bigint {
+    return this.args[i];
+  }
+
+  read(addr: bigint | number, len: number): Buffer {
+    if (!Number.isInteger(len) || len < 0) throw new RangeError(`read: len must be a non-negative integer, got ${len}`);
+    try {
+      return native().readMemory(this.tid, toBig(addr, 'addr'), len);
+    } catch (err) {
+      throw memError(err);
+    }
+  }
+
+  write(addr: bigint | number, bytes: Uint8Array): void {
+    try {
+      native().writeMemory(this.tid, toBig(addr, 'addr'), bytes);
+    } catch (err) {
+      throw memError(err);
+    }
+  }
+
+  readCString(addr: bigint | number, max = 4096): string {
+    try {
+      return native().readCString(this.tid, toBig(addr, 'addr'), max).toString('utf8');
+    } catch (err) {
+      throw memError(err);
+    }
+  }
+
+  next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {
+    let nextArgs = this.args;
+    if (args) {
+      const a = [...this.args] as bigint[];
+      for (const [k, v] of Object.entries(args)) {
+        const i = Number(k);
+        if (!(i >= 0 && i < 6) || v === undefined) throw new RangeError(`next: argument index ${k} must be 0..5`);
+        a[i] = toBig(v, `next: argument ${i}`);
+      }
+      nextArgs = a as unknown as SyscallArgs;
+    }
+    return runLevel(this.site, this.chain, this.level + 1, nextArgs);
+  }
+}
+
+/** Run the chain from `level` down: the handler there, or the slot's bottom. Never rejects. */
+export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs): Promise<Outcome> {
+  if (level >= chain.length) {
+    return Promise.resolve(site.bottom === 'kernel' ? { type: 'kernel', args } : failure(38 /* ENOSYS */));
+  }
+  const entry = chain[level];
+  const call = new TracedCall(site, args, chain, level);
+  const fault = (kind: HandlerFault, detail: unknown, errno: number, what: string): Outcome => {
+    site.report({
+      module: entry.module.name, syscall: site.name, nr: site.nr, pid: site.pid, tid: site.tid,
+      fault: kind, detail, errno,
+      message: `module "${entry.module.name}": ${site.name} handler ${what} (pid ${site.pid}, tid ${site.tid}); the call failed with ${errnoName(errno)}`,
+    });
+    return failure(errno);
+  };
+  const settle = (r: unknown): Outcome => {
+    const o = normalize(r);
+    return typeof o === 'string' ? fault('invalid-result', r, HANDLER_FAULT_ERRNO, o) : o;
+  };
+  const crash = (err: unknown): Outcome => {
+    if (err instanceof SyscallError) return { type: 'error', errno: err.errno, code: err.code };
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return fault('threw', err, HANDLER_FAULT_ERRNO, `threw ${text}`);
+  };
+
+  let result: HandlerResult | Promise<HandlerResult>;
+  try {
+    result = entry.handler(call);
+  } catch (err) {
+    return Promise.resolve(crash(err));
+  }
+  if (!(result instanceof Promise)) return Promise.resolve(settle(result));
+
+  const timeout = entry.timeout === undefined ? site.defaultTimeout : entry.timeout;
+  const answered = result.then(settle, crash);
+  if (timeout === null || !Number.isFinite(timeout)) return answered;
+  return new Promise<Outcome>((resolve) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      resolve(fault('timeout', timeout, HANDLER_TIMEOUT_ERRNO, `did not answer within ${timeout} ms`));
+    }, timeout);
+    answered.then((o) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(o);
+    });
+  });
+}

@@ -1,0 +1,145 @@
+// The module protocol: what a handler receives (Call), what it may answer
+// (a value, an errno, or the module below via call.next()), and defineModule.
+// Handlers are x86-64 only: see README "ABIs" for i386/x32 calls.
+import { errnoName, errnoNumber, strerror } from './errno.js';
+
+/** Six raw 64-bit syscall arguments, as the kernel passed them (rdi, rsi, rdx, r10, r8, r9). */
+export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** An errno name in the kernel's spelling ('EINVAL') or its number (22). */
+export type ErrnoLike = string | number;
+
+/**
+ * A failed system call: a handler throws or returns one to make the call fail
+ * with that errno (the program sees -1 and errno). Shaped like Node's SystemError.
+ */
+export class SyscallError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  syscall: string | undefined;
+  constructor(errno: ErrnoLike, message?: string, syscall?: string) {
+    const n = typeof errno === 'number' ? errno : errnoNumber(errno);
+    if (n === undefined || !Number.isInteger(n) || n < 1 || n > 4095) {
+      throw new TypeError(`SyscallError: unknown errno ${JSON.stringify(errno)}; use a name such as 'EINVAL' or a number 1..4095`);
+    }
+    const code = errnoName(n) ?? `E${n}`;
+    super(message ?? `${code}: ${strerror(n)}`);
+    this.name = 'SyscallError';
+    this.errno = n;
+    this.code = code;
+    this.syscall = syscall;
+  }
+}
+
+/** How a call ends, as seen by the module above: what `call.next()` resolves to. */
+export type Outcome =
+  | { readonly type: 'return'; readonly value: bigint }
+  | { readonly type: 'error'; readonly errno: number; readonly code: string }
+  | { readonly type: 'kernel'; readonly args: SyscallArgs };
+
+/** Anything a handler may answer with (or a promise of it). */
+export type HandlerResult = number | bigint | SyscallError | Outcome;
+
+/** A trapped system call, as a handler sees it. */
+export interface Call {
+  /** x86-64 syscall number. */
+  readonly nr: number;
+  /** Kernel name of the call ('getpmsg'), or 'syscall_N' for an unassigned number. */
+  readonly name: string;
+  /** Thread group id (what getpid() returns in the tracee). */
+  readonly pid: number;
+  /** Thread id of the calling thread. */
+  readonly tid: number;
+  /** Raw 64-bit arguments. */
+  readonly args: SyscallArgs;
+  /** Aborted when the calling thread dies or the supervisor shuts down: stop waiting then. */
+  readonly signal: AbortSignal;
+
+  /** Argument i as a signed 32-bit int (how the kernel reads an `int`). */
+  int(i: number): number;
+  /** Argument i as an unsigned 32-bit int. */
+  uint(i: number): number;
+  /** Argument i as a signed 64-bit value (`long`). */
+  long(i: number): bigint;
+  /** Argument i as an unsigned 64-bit value (pointer, size_t). */
+  ptr(i: number): bigint;
+
+  /** Read len bytes of tracee memory. Throws SyscallError EFAULT for a bad address. */
+  read(addr: bigint | number, len: number): Buffer;
+  /** Write bytes into tracee memory (read-only pages too). Throws SyscallError EFAULT. */
+  write(addr: bigint | number, bytes: Uint8Array): void;
+  /** Read a NUL-terminated string of at most max bytes (default 4096). EFAULT, or ENAMETOOLONG when no NUL. */
+  readCString(addr: bigint | number, max?: number): string;
+
+  /**
+   * Defer to the module below (ending at the kernel, or ENOSYS for a stub slot).
+   * With args, the call continues with those arguments (ptrace route only).
+   * Return the outcome to pass it on, or inspect it first.
+   */
+  next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome>;
+}
+
+/** A handler: sync or async. Throwing a SyscallError fails the call with its errno. */
+export type Handler = (call: Call) => HandlerResult | Promise<HandlerResult>;
+
+/** A handler with options. */
+export interface HandlerSpec {
+  handler: Handler;
+  /**
+   * Milliseconds this handler may take before its call fails with ETIMEDOUT;
+   * null for handlers that legitimately block (a read on an empty queue).
+   * Default: the supervisor's handlerTimeout.
+   */
+  timeout?: number | null;
+}
+
+/** Keys: syscall names in the kernel's spelling, or numbers (for unassigned numbers). */
+export type SyscallHandlers = { readonly [nameOrNr: string]: Handler | HandlerSpec };
+
+export interface ModuleDefinition {
+  /** Unique name in a supervisor's table: [a-z0-9][a-z0-9_.-]*. */
+  readonly name: string;
+  readonly description?: string;
+  readonly syscalls: SyscallHandlers;
+}
+
+/** A module as the stub table uses it. */
+export interface Module extends ModuleDefinition {
+  readonly [moduleBrand]: true;
+}
+
+const moduleBrand: unique symbol = Symbol.for('sysstub.module');
+
+const MODULE_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
+
+/** Type and check a module. Throws a TypeError naming the bad field. */
+export function defineModule(def: ModuleDefinition): Module {
+  if (def === null || typeof def !== 'object') throw new TypeError('defineModule: expected an object { name, syscalls }');
+  if (typeof def.name !== 'string' || !MODULE_NAME.test(def.name)) {
+    throw new TypeError(`defineModule: name ${JSON.stringify(def.name)} must match ${MODULE_NAME}`);
+  }
+  if (def.syscalls === null || typeof def.syscalls !== 'object') {
+    throw new TypeError(`defineModule(${def.name}): syscalls must be an object of handlers keyed by syscall name or number`);
+  }
+  for (const [key, h] of Object.entries(def.syscalls)) {
+    const fn = typeof h === 'function' ? h : (h as HandlerSpec | null)?.handler;
+    if (typeof fn !== 'function') {
+      throw new TypeError(`defineModule(${def.name}): syscalls.${key} must be a function or { handler, timeout }`);
+    }
+    const t = typeof h === 'function' ? undefined : h.timeout;
+    if (t !== undefined && t !== null && !(typeof t === 'number' && t > 0)) {
+      throw new TypeError(`defineModule(${def.name}): syscalls.${key}.timeout must be a positive number of ms or null`);
+    }
+  }
+  return Object.freeze({ ...def, [moduleBrand]: true as const });
+}
+
+/** True for a value made by defineModule, or a plain object of the module shape. */
+export function isModuleShaped(x: unknown): x is ModuleDefinition {
+  return typeof x === 'object' && x !== null && typeof (x as ModuleDefinition).name === 'string' &&
+    typeof (x as ModuleDefinition).syscalls === 'object' && (x as ModuleDefinition).syscalls !== null;
+}
+
+export function asModule(x: ModuleDefinition | Module): Module {
+  return (x as Module)[moduleBrand] ? (x as Module) : defineModule(x);
+}

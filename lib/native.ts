@@ -1,0 +1,88 @@
+// Typed access to the native addon (build/Release/sysstub.node). Loaded
+// lazily so that `sysstub --help` works without it; a missing addon is
+// reported with every path that was tried.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** An event from the tracer thread, delivered in batches on the main thread. */
+export type NativeEvent =
+  | { type: 'call'; pid: number; tid: number; nr: number; seq: bigint; args: bigint[] }
+  | { type: 'cancel'; pid: number; tid: number; seq: bigint }
+  | { type: 'exec'; pid: number; tid: number; first: boolean }
+  | { type: 'exit'; pid: number; tid: number; code: number | null; signal: number; core: boolean }
+  | { type: 'spawnError'; pid: number; tid: number; errno: number }
+  | { type: 'signal'; pid: number; tid: number; signal: number }
+  | { type: 'newProcess'; pid: number; tid: number; parent: number };
+
+export interface NativeSpawnOptions {
+  file: string;
+  argv: string[];
+  envp: string[];
+  cwd?: string;
+  /** fds for the child's 0, 1, 2; -1 for /dev/null. */
+  stdio: [number, number, number];
+  /** One seccomp action per syscall number 0..1023. */
+  actions: Uint32Array;
+}
+
+/** What the tracer does at a seccomp stop (native/tracer.h Route). */
+export const enum NativeRoute {
+  Continue = 0,
+  Errno = 1,
+  Handler = 2,
+}
+
+export interface TracerStats {
+  stops: number;
+  seccompStops: number;
+  handlerCalls: number;
+  nativeAnswers: number;
+  signalStops: number;
+  groupStops: number;
+  eventStops: number;
+  exits: number;
+}
+
+export interface NativeTracer {
+  spawn(opts: NativeSpawnOptions): number;
+  setRoute(nr: number, route: NativeRoute, errno: number): void;
+  /** kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined. */
+  answer(tid: number, seq: bigint, kind: 0 | 1, value: bigint, args?: (bigint | undefined)[]): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+  stats(): TracerStats;
+}
+
+export interface NativeAddon {
+  Tracer: new (onEvents: (events: NativeEvent[]) => void) => NativeTracer;
+  readMemory(tid: number, addr: bigint, len: number): Buffer;
+  writeMemory(tid: number, addr: bigint, bytes: Uint8Array): void;
+  readCString(tid: number, addr: bigint, max: number): Buffer;
+  buildFilter(actions: Uint32Array): Buffer;
+  pipe(): [number, number];
+  isForegroundTty(): boolean;
+  killSelfWith(signal: number): void;
+}
+
+let addon: NativeAddon | undefined;
+
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const dir of ['build/Release', 'build/Debug']) {
+    const p = path.join(packageRoot, dir, 'sysstub.node');
+    tried.push(p);
+    try {
+      addon = require(p) as NativeAddon;
+      return addon;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    }
+  }
+  throw new Error(`sysstub: native addon not found (run \`npm install\` or \`npm run build\`); tried:\n  ${tried.join('\n  ')}`);
+}

@@ -1,0 +1,203 @@
+// The stub table: one slot per x86-64 syscall number, which slots are wired
+// (trapped by the seccomp filter), and the stack of module handlers in each.
+//
+// Wiring is decided once, when the first tracee is spawned: a seccomp filter
+// cannot be changed after it is installed (seccomp(2)), exactly like the
+// kernel's stub calls that are compiled in. Modules loaded later fill wired
+// slots; a module that claims an unwired number is refused with an error.
+import { asModule, type Handler, type HandlerSpec, type Module, type ModuleDefinition } from './module.js';
+import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
+import { MAX_SYSCALL_NR } from './syscalls/index.js';
+
+/** seccomp(2) return actions (linux/seccomp.h). */
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+export const SECCOMP_RET_TRACE = 0x7ff00000;
+export const SECCOMP_RET_ERRNO = 0x00050000;
+
+/** What happens to a trapped call that no module handles: the bottom of every chain. */
+export type SlotBottom = 'kernel' | 'enosys';
+
+export interface HandlerEntry {
+  readonly module: LoadedModule;
+  readonly handler: Handler;
+  /** ms; null: no timeout; undefined: the supervisor's default. */
+  readonly timeout: number | null | undefined;
+}
+
+export interface LoadedModule {
+  readonly module: Module;
+  readonly name: string;
+  /** Calls in flight that may still run one of its handlers. */
+  inflight: number;
+  /** Resolvers waiting for inflight to reach 0 (unload). */
+  drained: (() => void)[];
+  unloading: boolean;
+}
+
+export interface SlotRow {
+  nr: number;
+  name: string;
+  /** What the kernel does with this number natively. */
+  native: SyscallInfo['status'];
+  wired: boolean;
+  /** Handling modules, top (runs first) first. */
+  modules: string[];
+}
+
+/** Why a slot is wired, for `sysstub table` and error messages. */
+export type WireReason = 'kernel-stub' | 'module' | 'stub-option';
+
+export class StubTable {
+  private readonly wiredReasons = new Map<number, WireReason>();
+  private frozen = false;
+  private readonly stacks = new Map<number, HandlerEntry[]>(); // bottom .. top
+  private readonly loaded = new Map<string, LoadedModule>();
+  /** Called when a slot's native route changes (a module came or went). */
+  onSlotChange: (nr: number) => void = () => {};
+
+  constructor(opts: { stubs?: readonly (string | number)[]; kernelStubs?: boolean } = {}) {
+    if (opts.kernelStubs !== false) for (const nr of KERNEL_STUBS) this.wiredReasons.set(nr, 'kernel-stub');
+    for (const ref of opts.stubs ?? []) this.wire(ref);
+  }
+
+  /** Wire a slot (before the first spawn). Throws TypeError for an unknown name or a number out of range. */
+  wire(ref: string | number, reason: WireReason = 'stub-option'): SyscallInfo {
+    const info = parseSyscallRef(ref);
+    if (info.status === 'special') {
+      throw new TypeError(`syscall ${info.nr} (${info.name}) cannot be wired: it raises SIGILL outside a uprobe trampoline`);
+    }
+    if (!this.wiredReasons.has(info.nr)) {
+      if (this.frozen) {
+        throw new TypeError(`syscall ${info.name} (${info.nr}) was not wired at spawn; wire it with the stubs option or --stub ${info.name} before the first spawn`);
+      }
+      this.wiredReasons.set(info.nr, reason);
+    }
+    return info;
+  }
+
+  isWired(nr: number): boolean {
+    return this.wiredReasons.has(nr);
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  /** Freeze the wiring and return one seccomp action per number 0..MAX (for the filter). */
+  freeze(): Uint32Array {
+    this.frozen = true;
+    const actions = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
+    // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG.
+    for (const nr of this.wiredReasons.keys()) actions[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
+    return actions;
+  }
+
+  wiredNumbers(): number[] {
+    return [...this.wiredReasons.keys()].sort((a, b) => a - b);
+  }
+
+  /** The bottom of a slot's chain: the kernel for real calls, ENOSYS for stubs and new numbers. */
+  bottom(nr: number): SlotBottom {
+    return syscallByNr(nr)?.status === 'implemented' ? 'kernel' : 'enosys';
+  }
+
+  hasHandlers(nr: number): boolean {
+    return (this.stacks.get(nr)?.length ?? 0) > 0;
+  }
+
+  /** Load a module on top of every slot it handles. Throws on a duplicate name or an unwired slot. */
+  load(def: Module | ModuleDefinition): LoadedModule {
+    const module = asModule(def);
+    if (this.loaded.has(module.name)) {
+      throw new TypeError(`module "${module.name}" is already loaded; unload it first`);
+    }
+    // Resolve every key before touching anything: a bad key loads nothing.
+    const entries: { nr: number; spec: Handler | HandlerSpec }[] = [];
+    for (const [key, spec] of Object.entries(module.syscalls)) {
+      let info: SyscallInfo;
+      try {
+        info = parseSyscallRef(key);
+      } catch (err) {
+        throw new TypeError(`module "${module.name}": ${(err as Error).message}`);
+      }
+      if (!this.wiredReasons.has(info.nr) && this.frozen) {
+        throw new TypeError(`module "${module.name}" handles ${info.name} (${info.nr}), which was not wired at spawn; ` +
+          `load it before the first spawn or wire it with --stub ${info.name}`);
+      }
+      entries.push({ nr: info.nr, spec });
+    }
+    for (const { nr } of entries) this.wire(nr, 'module');
+    const lm: LoadedModule = { module, name: module.name, inflight: 0, drained: [], unloading: false };
+    this.loaded.set(module.name, lm);
+    for (const { nr, spec } of entries) {
+      const handler = typeof spec === 'function' ? spec : spec.handler;
+      const timeout = typeof spec === 'function' ? undefined : spec.timeout;
+      const stack = this.stacks.get(nr) ?? [];
+      stack.push({ module: lm, handler, timeout });
+      this.stacks.set(nr, stack);
+      this.onSlotChange(nr);
+    }
+    return lm;
+  }
+
+  /**
+   * Remove a module: calls that start from now on no longer see it; the
+   * promise resolves once the calls in flight that could run it have drained.
+   */
+  unload(name: string): Promise<void> {
+    const lm = this.loaded.get(name);
+    if (!lm) {
+      const names = [...this.loaded.keys()];
+      return Promise.reject(new TypeError(`module "${name}" is not loaded (loaded: ${names.length ? names.join(', ') : 'none'})`));
+    }
+    this.loaded.delete(name);
+    lm.unloading = true;
+    for (const [nr, stack] of this.stacks) {
+      const kept = stack.filter((e) => e.module !== lm);
+      if (kept.length !== stack.length) {
+        this.stacks.set(nr, kept);
+        this.onSlotChange(nr);
+      }
+    }
+    if (lm.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => lm.drained.push(resolve));
+  }
+
+  /** The handlers a call starting now runs, top first; each module is held until release(). */
+  acquire(nr: number): HandlerEntry[] {
+    const stack = this.stacks.get(nr);
+    if (!stack || stack.length === 0) return [];
+    const chain = stack.slice().reverse();
+    for (const m of new Set(chain.map((e) => e.module))) m.inflight++;
+    return chain;
+  }
+
+  release(chain: readonly HandlerEntry[]): void {
+    for (const m of new Set(chain.map((e) => e.module))) {
+      m.inflight--;
+      if (m.inflight === 0 && m.unloading) {
+        for (const resolve of m.drained.splice(0)) resolve();
+      }
+    }
+  }
+
+  modules(): string[] {
+    return [...this.loaded.keys()];
+  }
+
+  /** Rows for `sysstub table`: every assigned number, plus wired unassigned ones. */
+  rows(all: readonly SyscallInfo[]): SlotRow[] {
+    const nrs = new Set(all.map((s) => s.nr));
+    for (const nr of this.wiredReasons.keys()) nrs.add(nr);
+    return [...nrs].sort((a, b) => a - b).map((nr) => {
+      const info = syscallByNr(nr)!;
+      return {
+        nr,
+        name: info.name,
+        native: info.status,
+        wired: this.wiredReasons.has(nr),
+        modules: (this.stacks.get(nr) ?? []).map((e) => e.module.name).reverse(),
+      };
+    });
+  }
+}

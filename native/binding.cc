@@ -1,0 +1,324 @@
+// The JS-facing surface of the native core: the Tracer class and the tracee
+// memory functions. Every method exposed to JS is named JS_*, so the boundary
+// is greppable. Errors become Node-shaped Errors (code, errno < 0, syscall).
+#include "binding.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "seccomp_filter.h"
+#include "tracee_mem.h"
+#include "tracer.h"
+
+namespace sysstub {
+namespace {
+
+}  // namespace
+
+Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall) {
+  const char* name = strerrorname_np(err);
+  std::string code = name ? name : "E" + std::to_string(err);
+  std::string msg = std::string(syscall) + " " + code + " (" + strerror(err) + ")";
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, code));
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+namespace {
+
+uint64_t ToU64(const Napi::Value& v, const char* what) {
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+  throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint or a number");
+}
+
+std::vector<std::string> ToStrings(const Napi::Value& v, const char* what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsString()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an array of strings");
+    std::string str = s.As<Napi::String>().Utf8Value();
+    if (str.find('\0') != std::string::npos) {
+      throw Napi::TypeError::New(v.Env(), std::string(what) + " must not contain NUL bytes");
+    }
+    out.push_back(std::move(str));
+  }
+  return out;
+}
+
+}  // namespace
+
+Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "Tracer", {
+      InstanceMethod("spawn", &TracerWrap::JS_spawn),
+      InstanceMethod("setRoute", &TracerWrap::JS_setRoute),
+      InstanceMethod("answer", &TracerWrap::JS_answer),
+      InstanceMethod("ref", &TracerWrap::JS_ref),
+      InstanceMethod("unref", &TracerWrap::JS_unref),
+      InstanceMethod("close", &TracerWrap::JS_close),
+      InstanceMethod("stats", &TracerWrap::JS_stats),
+  });
+  exports.Set("Tracer", cls);
+  return exports;
+}
+
+TracerWrap::TracerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TracerWrap>(info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "Tracer(onEvents): onEvents must be a function");
+  tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "sysstub-tracer", 0, 1);
+  tsfn_.Unref(env);
+  tracer_ = std::make_unique<Tracer>([this] { tsfn_.NonBlockingCall(this, &TracerWrap::Deliver); });
+  env.AddCleanupHook([this] { Shutdown(); });
+}
+
+TracerWrap::~TracerWrap() { Shutdown(); }
+
+void TracerWrap::Shutdown() {
+  if (!tracer_) return;
+  tracer_->Close();  // joins the thread: no more sink calls after this
+  tracer_.reset();
+  tsfn_.Abort();
+}
+
+// Runs on the main thread. Drains every event queued so far into one array.
+void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
+  if (!env || !self->tracer_) return;
+  std::vector<TracerEvent> events = self->tracer_->TakeEvents();
+  if (events.empty()) return;
+  Napi::Array arr = Napi::Array::New(env, events.size());
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess"};
+  for (size_t i = 0; i < events.size(); i++) {
+    const TracerEvent& e = events[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("type", kTypes[e.type]);
+    o.Set("pid", e.pid);
+    o.Set("tid", e.tid);
+    switch (e.type) {
+      case TracerEvent::kCall: {
+        o.Set("nr", e.nr);
+        o.Set("seq", Napi::BigInt::New(env, e.seq));
+        Napi::Array args = Napi::Array::New(env, 6);
+        for (uint32_t k = 0; k < 6; k++) args.Set(k, Napi::BigInt::New(env, e.args[k]));
+        o.Set("args", args);
+        break;
+      }
+      case TracerEvent::kCancel:
+        o.Set("seq", Napi::BigInt::New(env, e.seq));
+        break;
+      case TracerEvent::kExit:
+        o.Set("code", e.code < 0 ? env.Null() : Napi::Number::New(env, e.code));
+        o.Set("signal", e.signal);
+        o.Set("core", e.core);
+        break;
+      case TracerEvent::kSpawnError:
+        o.Set("errno", e.code);
+        break;
+      case TracerEvent::kSignal:
+        o.Set("signal", e.nr);
+        break;
+      case TracerEvent::kNewProcess:
+        o.Set("parent", e.nr);
+        break;
+      case TracerEvent::kExec:
+        o.Set("first", e.code == 1);
+        break;
+    }
+    arr.Set(static_cast<uint32_t>(i), o);
+  }
+  // The dispatcher in JS catches everything itself; a throw here would be
+  // swallowed by Node with only a warning and leave tracees stopped.
+  try {
+    fn.Call({arr});
+  } catch (const Napi::Error& err) {
+    fprintf(stderr, "sysstub: internal error in event dispatch: %s\n", err.Message().c_str());
+  }
+}
+
+Napi::Value TracerWrap::JS_spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!tracer_) throw Napi::Error::New(env, "spawn: supervisor is closed");
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(options): options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  SpawnRequest req;
+  req.file = o.Get("file").As<Napi::String>().Utf8Value();
+  req.argv = ToStrings(o.Get("argv"), "argv");
+  req.envp = ToStrings(o.Get("envp"), "envp");
+  if (o.Get("cwd").IsString()) req.cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) req.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  Napi::Value actions = o.Get("actions");
+  if (!actions.IsTypedArray() || actions.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw Napi::TypeError::New(env, "spawn: actions must be a Uint32Array");
+  }
+  Napi::Uint32Array acts = actions.As<Napi::Uint32Array>();
+  FilterProgram prog = BuildSeccompFilter(acts.Data(), acts.ElementLength());
+  if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
+  req.filter = std::move(prog.insns);
+  SpawnResult res = tracer_->Spawn(std::move(req));
+  if (res.pid < 0) throw SystemErrorFor(env, res.error, res.syscall);
+  return Napi::Number::New(env, res.pid);
+}
+
+Napi::Value TracerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
+  if (tracer_) {
+    tracer_->SetRoute(info[0].As<Napi::Number>().Uint32Value(),
+                      static_cast<Route>(info[1].As<Napi::Number>().Uint32Value()),
+                      info[2].As<Napi::Number>().Int32Value());
+  }
+  return info.Env().Undefined();
+}
+
+// answer(tid, seq, kind, value, args?): kind 0 returns value, 1 runs the call
+// (with args[i] replacing argument i where args[i] is not undefined).
+Napi::Value TracerWrap::JS_answer(const Napi::CallbackInfo& info) {
+  if (!tracer_) return info.Env().Undefined();
+  int32_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t seq = ToU64(info[1], "seq");
+  int kind = info[2].As<Napi::Number>().Int32Value();
+  uint64_t value = ToU64(info[3], "value");
+  uint64_t args[6] = {};
+  unsigned mask = 0;
+  if (info.Length() > 4 && info[4].IsArray()) {
+    Napi::Array a = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < 6 && i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (v.IsUndefined()) continue;
+      args[i] = ToU64(v, "args[i]");
+      mask |= 1u << i;
+    }
+  }
+  tracer_->Answer(tid, seq, kind, value, args, mask);
+  return info.Env().Undefined();
+}
+
+Napi::Value TracerWrap::JS_ref(const Napi::CallbackInfo& info) {
+  if (tracer_) tsfn_.Ref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value TracerWrap::JS_unref(const Napi::CallbackInfo& info) {
+  if (tracer_) tsfn_.Unref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value TracerWrap::JS_close(const Napi::CallbackInfo& info) {
+  Shutdown();
+  return info.Env().Undefined();
+}
+
+Napi::Value TracerWrap::JS_stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  if (!tracer_) return o;
+  const TracerStats& s = tracer_->stats();
+  o.Set("stops", static_cast<double>(s.stops.load()));
+  o.Set("seccompStops", static_cast<double>(s.seccomp_stops.load()));
+  o.Set("handlerCalls", static_cast<double>(s.handler_calls.load()));
+  o.Set("nativeAnswers", static_cast<double>(s.native_answers.load()));
+  o.Set("signalStops", static_cast<double>(s.signal_stops.load()));
+  o.Set("groupStops", static_cast<double>(s.group_stops.load()));
+  o.Set("eventStops", static_cast<double>(s.event_stops.load()));
+  o.Set("exits", static_cast<double>(s.exits.load()));
+  return o;
+}
+
+// readMemory(tid, addr, len): Buffer
+Napi::Value JS_readMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1], "addr");
+  int64_t len = info[2].As<Napi::Number>().Int64Value();
+  if (len < 0 || len > (1 << 30)) throw Napi::RangeError::New(env, "read: len must be 0..2^30");
+  Napi::Buffer<char> buf = Napi::Buffer<char>::New(env, static_cast<size_t>(len));
+  int rc = ReadTraceeMemory(tid, addr, buf.Data(), static_cast<size_t>(len));
+  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_readv");
+  return buf;
+}
+
+// writeMemory(tid, addr, bytes)
+Napi::Value JS_writeMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1], "addr");
+  if (!info[2].IsTypedArray()) throw Napi::TypeError::New(env, "write: bytes must be a Uint8Array");
+  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
+  int rc = WriteTraceeMemory(tid, addr, bytes.Data(), bytes.ByteLength());
+  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_writev");
+  return env.Undefined();
+}
+
+// readCString(tid, addr, max): Buffer without the NUL
+Napi::Value JS_readCString(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1], "addr");
+  int64_t max = info[2].As<Napi::Number>().Int64Value();
+  if (max < 0) throw Napi::RangeError::New(env, "readCString: max must be >= 0");
+  std::string s;
+  int rc = ReadTraceeCString(tid, addr, static_cast<size_t>(max), &s);
+  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_readv");
+  return Napi::Buffer<char>::Copy(env, s.data(), s.size());
+}
+
+// buildFilter(actions: Uint32Array): Buffer of struct sock_filter (for tests and --dump-filter)
+Napi::Value JS_buildFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "buildFilter: actions must be a Uint32Array");
+  Napi::Uint32Array acts = info[0].As<Napi::Uint32Array>();
+  FilterProgram prog = BuildSeccompFilter(acts.Data(), acts.ElementLength());
+  if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
+  return Napi::Buffer<char>::Copy(env, reinterpret_cast<const char*>(prog.insns.data()),
+                                  prog.insns.size() * sizeof(sock_filter));
+}
+
+}  // namespace sysstub
+
+namespace sysstub {
+
+// pipe(): [readFd, writeFd], both close-on-exec (for stdio: 'pipe').
+Napi::Value JS_pipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw SystemErrorFor(env, errno, "pipe2");
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+// isForegroundTty(): true when stdin is a terminal whose foreground process
+// group is ours, i.e. a Ctrl-C there already reached the supervised child.
+Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info) {
+  pid_t fg = tcgetpgrp(0);
+  return Napi::Boolean::New(info.Env(), fg >= 0 && fg == getpgrp());
+}
+
+// killSelfWith(sig): die of sig as the child did, with no core dump (the
+// child already dumped one if it was going to). Returns only if the signal
+// does not terminate (then the caller exits 128+sig).
+Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info) {
+  int sig = info[0].As<Napi::Number>().Int32Value();
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  return info.Env().Undefined();
+}
+
+}  // namespace sysstub

@@ -1,0 +1,40 @@
+// node-addon-api wrappers: see binding.cc.
+#pragma once
+#include <memory>
+#include <napi.h>
+
+#include "tracer.h"
+
+namespace sysstub {
+
+class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports);
+  explicit TracerWrap(const Napi::CallbackInfo& info);
+  ~TracerWrap() override;
+
+ private:
+  static void Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self);
+  void Shutdown();
+  Napi::Value JS_spawn(const Napi::CallbackInfo& info);
+  Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
+  Napi::Value JS_answer(const Napi::CallbackInfo& info);
+  Napi::Value JS_ref(const Napi::CallbackInfo& info);
+  Napi::Value JS_unref(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
+  Napi::Value JS_stats(const Napi::CallbackInfo& info);
+
+  Napi::ThreadSafeFunction tsfn_;
+  std::unique_ptr<Tracer> tracer_;
+};
+
+Napi::Value JS_readMemory(const Napi::CallbackInfo& info);
+Napi::Value JS_writeMemory(const Napi::CallbackInfo& info);
+Napi::Value JS_readCString(const Napi::CallbackInfo& info);
+Napi::Value JS_buildFilter(const Napi::CallbackInfo& info);
+Napi::Value JS_pipe(const Napi::CallbackInfo& info);
+Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info);
+Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info);
+Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall);
+
+}  // namespace sysstub

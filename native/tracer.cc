@@ -1,0 +1,431 @@
+// The tracer loop. ptrace(2) sections relied on: "Stopped states" (group-stop
+// vs signal-delivery-stop, PTRACE_LISTEN), "execve(2) under ptrace" (the
+// execing thread takes the leader's tid), "Attaching and detaching" (a new
+// child's first stop can arrive before its parent's fork event). ESRCH from
+// any request means the tracee was killed meanwhile: normal, not an error.
+#include "tracer.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sysstub {
+namespace {
+
+int32_t ReadTgid(pid_t tid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/status", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tid;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return tid;
+  buf[n] = 0;
+  const char* p = strstr(buf, "\nTgid:");
+  return p ? static_cast<int32_t>(strtol(p + 6, nullptr, 10)) : tid;
+}
+
+bool IsGroupStopSignal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
+
+}  // namespace
+
+Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
+  for (auto& r : routes_) r.store(static_cast<uint8_t>(Route::kContinue), std::memory_order_relaxed);
+  for (auto& e : route_errno_) e.store(0, std::memory_order_relaxed);
+  Waker::InstallHandler();
+  thread_ = std::thread([this] { Run(); });
+}
+
+Tracer::~Tracer() { Close(); }
+
+void Tracer::Post(Command cmd) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands_.push_back(cmd);
+  }
+  cv_.notify_all();
+  waker_.Wake();
+}
+
+SpawnResult Tracer::Spawn(SpawnRequest req) {
+  SpawnResult result;
+  bool done = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return {-1, ESHUTDOWN, "spawn", -1};
+  }
+  Command c{Command::kSpawn};
+  c.spawn = &req;
+  c.spawn_result = &result;
+  c.spawn_done = &done;
+  Post(c);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return done; });
+  return result;
+}
+
+void Tracer::SetRoute(uint32_t nr, Route route, int32_t err) {
+  if (nr > kMaxNr) return;
+  route_errno_[nr].store(err, std::memory_order_relaxed);
+  routes_[nr].store(static_cast<uint8_t>(route), std::memory_order_release);
+}
+
+void Tracer::Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args,
+                    unsigned args_mask) {
+  Command c{Command::kAnswer};
+  c.tid = tid;
+  c.seq = seq;
+  c.kind = kind;
+  c.value = value;
+  c.args_mask = args_mask;
+  if (args) memcpy(c.args, args, sizeof c.args);
+  Post(c);
+}
+
+void Tracer::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+  }
+  Post(Command{Command::kShutdown});
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<TracerEvent> Tracer::TakeEvents() {
+  std::lock_guard<std::mutex> lock(events_mu_);
+  std::vector<TracerEvent> out;
+  out.swap(events_);
+  return out;
+}
+
+void Tracer::Emit(const TracerEvent& e) noexcept {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    first = events_.empty();
+    events_.push_back(e);
+  }
+  // One thread-safe call per batch: JS drains everything queued by then.
+  if (first) sink_();
+}
+
+Tracer::Tracee& Tracer::Track(pid_t tid, int32_t tgid, bool fresh) noexcept {
+  auto [it, inserted] = tracees_.try_emplace(tid);
+  if (inserted) {
+    it->second.tgid = tgid;
+    it->second.fresh = fresh;
+  }
+  return it->second;
+}
+
+void Tracer::Run() noexcept {
+  waker_.BindToCurrentThread();
+  // Only the wake signal may interrupt this thread; process-directed signals
+  // (SIGINT, SIGCHLD...) go to Node's threads.
+  sigset_t mask;
+  sigfillset(&mask);
+  sigdelset(&mask, Waker::Signal());
+  pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+
+  for (;;) {
+    waker_.Consume();
+    DrainCommands();
+    if (tracees_.empty()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (closing_) break;
+      cv_.wait(lock, [&] { return !commands_.empty(); });
+      continue;
+    }
+    int status = 0;
+    long r = waker_.Wait(&status, __WALL | __WNOTHREAD);
+    if (r == -EINTR) continue;
+    if (r == -ECHILD) {
+      // Nothing left to wait for: whatever we still track vanished unreported.
+      for (auto& [tid, t] : tracees_) {
+        if (t.exec_error_fd >= 0) close(t.exec_error_fd);
+      }
+      tracees_.clear();
+      continue;
+    }
+    if (r <= 0) continue;
+    stats_.stops++;
+    HandleStatus(static_cast<pid_t>(r), status);
+  }
+}
+
+void Tracer::DrainCommands() noexcept {
+  for (;;) {
+    Command c;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (commands_.empty()) return;
+      c = commands_.front();
+      commands_.pop_front();
+    }
+    switch (c.type) {
+      case Command::kSpawn: {
+        SpawnResult res = SpawnTracee(*c.spawn);
+        if (res.pid > 0) {
+          Tracee& t = Track(res.pid, res.pid, false);
+          t.pre_exec = true;
+          t.exec_error_fd = res.exec_error_fd;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          *c.spawn_result = res;
+          *c.spawn_done = true;
+        }
+        cv_.notify_all();
+        break;
+      }
+      case Command::kAnswer:
+        ApplyAnswer(c);
+        break;
+      case Command::kShutdown: {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          closing_ = true;
+        }
+        KillAll();
+        break;
+      }
+    }
+  }
+}
+
+void Tracer::KillAll() noexcept {
+  // SIGKILL ends every stop, including group-stop and our seccomp stops.
+  for (auto& [tid, t] : tracees_) {
+    if (t.tgid == tid) kill(tid, SIGKILL);
+  }
+}
+
+void Tracer::ApplyAnswer(const Command& c) noexcept {
+  auto it = tracees_.find(c.tid);
+  if (it == tracees_.end() || it->second.call_seq != c.seq) return;  // died, or stale
+  Tracee& t = it->second;
+  t.call_seq = 0;
+  user_regs_struct& regs = t.regs;
+  if (c.kind == 0) {
+    // Since Linux 4.8 the seccomp stop acts as syscall-enter: nr = -1 skips the
+    // call and rax is what the program gets back.
+    regs.orig_rax = static_cast<unsigned long long>(-1);
+    regs.rax = c.value;
+    ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
+  } else if (c.args_mask) {
+    unsigned long long* slots[6] = {&regs.rdi, &regs.rsi, &regs.rdx, &regs.r10, &regs.r8, &regs.r9};
+    for (int i = 0; i < 6; i++) {
+      if (c.args_mask & (1u << i)) *slots[i] = c.args[i];
+    }
+    ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
+  }
+  Cont(c.tid, 0);
+}
+
+void Tracer::HandleStatus(pid_t tid, int status) noexcept {
+  if (WIFEXITED(status) || WIFSIGNALED(status)) {
+    OnExit(tid, status);
+    return;
+  }
+  if (!WIFSTOPPED(status)) return;
+  auto it = tracees_.find(tid);
+  Tracee& t = it != tracees_.end() ? it->second : Track(tid, ReadTgid(tid), true);
+  int sig = WSTOPSIG(status);
+  int event = static_cast<unsigned>(status) >> 16;
+
+  switch (event) {
+    case PTRACE_EVENT_SECCOMP:
+      t.fresh = false;
+      OnSeccompStop(tid, t);
+      return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+      t.fresh = false;
+      stats_.event_stops++;
+      OnNewTask(tid, event);
+      Cont(tid, 0);
+      return;
+    case PTRACE_EVENT_EXEC:
+      t.fresh = false;
+      stats_.event_stops++;
+      OnExec(tid);
+      Cont(tid, 0);
+      return;
+    case PTRACE_EVENT_EXIT:
+      stats_.event_stops++;
+      Cont(tid, 0);
+      return;
+    case PTRACE_EVENT_STOP:
+      if (t.fresh) {
+        // The attach stop of an auto-attached child: not a job-control stop.
+        t.fresh = false;
+        Cont(tid, 0);
+      } else if (IsGroupStopSignal(sig)) {
+        // Group-stop: PTRACE_LISTEN keeps it stopped (PRoot bug #60 restarted
+        // it with CONT, so Ctrl-Z did nothing) while still reporting SIGCONT.
+        stats_.group_stops++;
+        ptrace(PTRACE_LISTEN, tid, 0, 0);
+      } else {
+        Cont(tid, 0);  // PTRACE_INTERRUPT stop, or the stop after SIGCONT in LISTEN
+      }
+      return;
+    default:
+      break;
+  }
+  t.fresh = false;
+  if (sig == (SIGTRAP | 0x80)) {  // syscall-stop (TRACESYSGOOD): not requested, just go on
+    Cont(tid, 0);
+    return;
+  }
+  // Signal-delivery-stop: deliver the signal as the kernel would have.
+  stats_.signal_stops++;
+  TracerEvent e{TracerEvent::kSignal};
+  e.pid = t.tgid;
+  e.tid = tid;
+  e.nr = sig;
+  Emit(e);
+  Cont(tid, sig);
+}
+
+void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
+  stats_.seccomp_stops++;
+  user_regs_struct regs;
+  if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return;  // ESRCH: killed meanwhile
+  uint64_t nr = regs.orig_rax;
+  // The supervisor's own code in the child between fork and exec is never routed.
+  Route route = (t.pre_exec || nr > kMaxNr)
+                    ? Route::kContinue
+                    : static_cast<Route>(routes_[nr].load(std::memory_order_acquire));
+  switch (route) {
+    case Route::kContinue:
+      Cont(tid, 0);
+      return;
+    case Route::kErrno:
+      stats_.native_answers++;
+      regs.orig_rax = static_cast<unsigned long long>(-1);
+      regs.rax = static_cast<unsigned long long>(-static_cast<int64_t>(route_errno_[nr].load()));
+      ptrace(PTRACE_SETREGS, tid, 0, &regs);
+      Cont(tid, 0);
+      return;
+    case Route::kHandler: {
+      stats_.handler_calls++;
+      t.regs = regs;
+      t.call_seq = ++next_seq_;
+      TracerEvent e{TracerEvent::kCall};
+      e.pid = t.tgid;
+      e.tid = tid;
+      e.nr = static_cast<int32_t>(nr);
+      e.seq = t.call_seq;
+      const unsigned long long a[6] = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
+      for (int i = 0; i < 6; i++) e.args[i] = a[i];
+      Emit(e);
+      return;  // stays stopped until Answer()
+    }
+  }
+}
+
+void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
+  unsigned long msg = 0;
+  if (ptrace(PTRACE_GETEVENTMSG, parent_tid, 0, &msg) != 0) return;
+  pid_t child = static_cast<pid_t>(msg);
+  if (tracees_.count(child)) return;  // its attach stop came first (ptrace(2) allows it)
+  // A CLONE event may be a thread or a process (clone without CLONE_THREAD);
+  // FORK/VFORK always make a new thread group.
+  int32_t tgid = event == PTRACE_EVENT_CLONE ? ReadTgid(child) : child;
+  Track(child, tgid, true);
+  if (tgid == child) {
+    TracerEvent e{TracerEvent::kNewProcess};
+    e.pid = child;
+    e.tid = child;
+    e.nr = tracees_[parent_tid].tgid;
+    Emit(e);
+  }
+}
+
+void Tracer::OnExec(pid_t tid) noexcept {
+  unsigned long former = tid;
+  ptrace(PTRACE_GETEVENTMSG, tid, 0, &former);
+  Tracee& t = tracees_[tid];
+  if (static_cast<pid_t>(former) != tid) {
+    // A non-leader thread exec'd: it now has the leader's tid, and the old tid
+    // vanishes without an exit report. The old leader's pending call (if any)
+    // died with it.
+    if (t.call_seq) {
+      TracerEvent c{TracerEvent::kCancel};
+      c.pid = t.tgid;
+      c.tid = tid;
+      c.seq = t.call_seq;
+      Emit(c);
+      t.call_seq = 0;
+    }
+    tracees_.erase(static_cast<pid_t>(former));
+  }
+  Tracee& leader = tracees_[tid];
+  leader.tgid = tid;
+  leader.fresh = false;
+  bool first_exec = leader.pre_exec;
+  leader.pre_exec = false;
+  if (leader.exec_error_fd >= 0) {
+    close(leader.exec_error_fd);
+    leader.exec_error_fd = -1;
+  }
+  TracerEvent e{TracerEvent::kExec};
+  e.pid = tid;
+  e.tid = static_cast<int32_t>(former);
+  e.code = first_exec ? 1 : 0;
+  Emit(e);
+}
+
+void Tracer::OnExit(pid_t tid, int status) noexcept {
+  auto it = tracees_.find(tid);
+  if (it == tracees_.end()) return;
+  Tracee t = it->second;
+  tracees_.erase(it);
+  if (t.call_seq) {
+    TracerEvent c{TracerEvent::kCancel};
+    c.pid = t.tgid;
+    c.tid = tid;
+    c.seq = t.call_seq;
+    Emit(c);
+  }
+  if (t.tgid != tid) return;  // a thread; the process ends with its leader
+  stats_.exits++;
+  if (t.exec_error_fd >= 0) {
+    int err = 0;
+    ssize_t n = read(t.exec_error_fd, &err, sizeof err);
+    close(t.exec_error_fd);
+    if (n == static_cast<ssize_t>(sizeof err) && err > 0) {
+      TracerEvent e{TracerEvent::kSpawnError};
+      e.pid = tid;
+      e.tid = tid;
+      e.code = err;
+      Emit(e);
+      return;
+    }
+  }
+  TracerEvent e{TracerEvent::kExit};
+  e.pid = tid;
+  e.tid = tid;
+  if (WIFEXITED(status)) {
+    e.code = WEXITSTATUS(status);
+  } else {
+    e.code = -1;
+    e.signal = WTERMSIG(status);
+    e.core = WCOREDUMP(status);
+  }
+  Emit(e);
+}
+
+}  // namespace sysstub

@@ -1,0 +1,126 @@
+// The tracer: one dedicated thread per supervisor that owns every ptrace
+// request for its tracees (ptrace(2): requests must come from the attaching
+// thread) and never blocks Node's event loop.
+//
+// The thread sleeps in wait4(__WALL | __WNOTHREAD): __WNOTHREAD so that it
+// only sees its own children and tracees, never the children that Node's
+// child_process (libuv, on the main thread) is waiting for. Commands from JS
+// (spawn, answers, shutdown) arrive through a queue guarded by a Waker (see
+// wake.h) that can never lose a wake-up. Events for JS leave through a
+// callback that the binding turns into a thread-safe function call.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <sys/user.h>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "seccomp_filter.h"
+#include "spawn.h"
+#include "wake.h"
+
+namespace sysstub {
+
+// What the tracer does at a seccomp stop for a slot (the filter decided that
+// this number stops at all; this table decides what happens, and can change
+// while tracees run, as modules load and unload).
+enum class Route : uint8_t {
+  kContinue = 0,   // let the kernel run the call
+  kErrno = 1,      // answer -errno natively, no JS (an empty stub slot: ENOSYS)
+  kHandler = 2,    // ask JS
+};
+
+struct TracerEvent {
+  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess } type;
+  int32_t pid = 0;   // thread group id
+  int32_t tid = 0;
+  int32_t nr = 0;    // kCall: syscall; kSignal: signal; kNewProcess: parent pid
+  int32_t code = 0;  // kExit: exit code or -1; kSpawnError: errno
+  int32_t signal = 0;  // kExit: terminating signal or 0
+  bool core = false;
+  uint64_t seq = 0;  // kCall/kCancel: identifies the stop the answer is for
+  uint64_t args[6] = {};
+};
+
+struct TracerStats {
+  std::atomic<uint64_t> stops{0}, seccomp_stops{0}, handler_calls{0}, native_answers{0},
+      signal_stops{0}, group_stops{0}, event_stops{0}, exits{0};
+};
+
+class Tracer {
+ public:
+  using EventSink = std::function<void()>;  // called (from the tracer thread) when events are ready
+
+  explicit Tracer(EventSink sink);
+  ~Tracer();
+
+  // Main thread. Blocks until the tracer thread forked and seized the child.
+  SpawnResult Spawn(SpawnRequest req);
+  void SetRoute(uint32_t nr, Route route, int32_t err);
+  // kind 0: skip the call and return value; kind 1: let it run, with args[i]
+  // replaced where bit i of args_mask is set.
+  void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
+  // Kills every tracee, reaps them and stops the thread. Idempotent.
+  void Close();
+  std::vector<TracerEvent> TakeEvents();
+  const TracerStats& stats() const { return stats_; }
+
+ private:
+  struct Tracee {
+    int32_t tgid = 0;
+    bool fresh = false;     // auto-attached, its attach stop not yet seen
+    bool pre_exec = false;  // the spawned child before its execve: our code, not routed
+    int exec_error_fd = -1;
+    uint64_t call_seq = 0;  // non-zero while JS owes an answer
+    user_regs_struct regs{};
+  };
+  struct Command {
+    enum Type { kSpawn, kAnswer, kShutdown } type;
+    SpawnRequest* spawn = nullptr;
+    SpawnResult* spawn_result = nullptr;
+    bool* spawn_done = nullptr;
+    int32_t tid = 0;
+    uint64_t seq = 0;
+    int kind = 0;
+    uint64_t value = 0;
+    uint64_t args[6] = {};
+    unsigned args_mask = 0;
+  };
+
+  void Run() noexcept;
+  void Post(Command cmd);
+  void DrainCommands() noexcept;
+  void ApplyAnswer(const Command& c) noexcept;
+  void HandleStatus(pid_t tid, int status) noexcept;
+  void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
+  void OnExit(pid_t tid, int status) noexcept;
+  void OnExec(pid_t tid) noexcept;
+  void OnNewTask(pid_t parent_tid, int event) noexcept;
+  Tracee& Track(pid_t tid, int32_t tgid, bool fresh) noexcept;
+  void Emit(const TracerEvent& e) noexcept;
+  void KillAll() noexcept;
+
+  EventSink sink_;
+  Waker waker_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;        // commands for an idle tracer, and spawn replies
+  std::deque<Command> commands_;
+  bool closing_ = false;              // guarded by mu_
+  bool closed_ = false;
+  std::atomic<uint8_t> routes_[kMaxNr + 1];
+  std::atomic<int32_t> route_errno_[kMaxNr + 1];
+  uint64_t next_seq_ = 0;
+  std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
+  std::mutex events_mu_;
+  std::vector<TracerEvent> events_;
+  TracerStats stats_;
+};
+
+}  // namespace sysstub

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Generates lib/syscalls/table.ts from lib/syscalls/syscall_64.tbl (the kernel's x86-64 numbering)
+// and lib/syscalls/classes.txt (strace's trace classes per call).
+// Usage: node scripts/gen-syscalls.mjs [output file]   (default: lib/syscalls/table.ts)
+// The output is deterministic: test/syscall-table.test.ts regenerates it and compares.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = new URL('../lib/syscalls/', import.meta.url);
+const TBL = new URL('syscall_64.tbl', dir);
+const CLASSES = new URL('classes.txt', dir);
+const DEFAULT_OUT = new URL('table.ts', dir);
+
+/** Highest number the stub table accepts; above the last assigned call everything is unassigned. */
+const MAX_NR = 1023;
+
+/** strace's trace classes (strace -e trace=%CLASS), in the order rows list them. */
+const CLASS_NAMES = [
+  'file', 'desc', 'process', 'signal', 'ipc', 'network', 'memory', 'creds',
+  'stat', 'lstat', 'fstat', 'stat_like', 'statfs', 'fstatfs', 'statfs_like', 'clock', 'pure',
+];
+
+// Measured on Linux 6.18: these answer ENOSYS whatever the arguments. The .tbl marks them by
+// having no entry point (or sys_ni_syscall); the two must agree.
+const MEASURED_STUBS = [
+  134, 156, 174, 177, 178, 180, 181, 182, 183, 184, 185, 205, 211, 212, 214, 215, 236,
+];
+
+// Calls that only make sense from a kernel-provided uprobe trampoline. The kernel's seccomp
+// passes both through without running filters, so they can never be trapped; 335 outside a
+// trampoline kills the caller with SIGILL (336 fails with ENXIO).
+const SPECIAL = new Map([
+  [335, 'uretprobe'],
+  [336, 'uprobe'],
+]);
+
+function fail(file, line, msg) {
+  throw new Error(`${fileURLToPath(file)}:${line}: ${msg}`);
+}
+
+function parseTable(text) {
+  const rows = new Map();
+  const names = new Set();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') return;
+    const [nrText, abi, name, entry] = line.split(/\s+/);
+    if (!/^\d+$/.test(nrText) || name === undefined) fail(TBL, i + 1, `malformed line: ${raw}`);
+    if (!['common', '64', 'x32'].includes(abi)) fail(TBL, i + 1, `unknown abi "${abi}"`);
+    if (abi === 'x32') return; // x32 numbers are entered with the x32 bit set, never as x86-64 calls
+    const nr = Number(nrText);
+    if (nr > MAX_NR) fail(TBL, i + 1, `number ${nr} above ${MAX_NR}`);
+    if (rows.has(nr)) fail(TBL, i + 1, `number ${nr} listed twice`);
+    if (names.has(name)) fail(TBL, i + 1, `name ${name} listed twice`);
+    rows.set(nr, { nr, name, entry: entry ?? null });
+    names.add(name);
+  });
+  return rows;
+}
+
+function parseClasses(text) {
+  const classes = new Map();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') return;
+    const [name, list, extra] = line.split(/\s+/);
+    if (list === undefined || extra !== undefined) fail(CLASSES, i + 1, `expected "<name> <classes>": ${raw}`);
+    if (classes.has(name)) fail(CLASSES, i + 1, `${name} listed twice`);
+    const items = list === '-' ? [] : list.split(',');
+    for (const c of items) {
+      if (!CLASS_NAMES.includes(c)) fail(CLASSES, i + 1, `unknown class "${c}" (known: ${CLASS_NAMES.join(', ')})`);
+    }
+    items.sort((a, b) => CLASS_NAMES.indexOf(a) - CLASS_NAMES.indexOf(b));
+    classes.set(name, items);
+  });
+  return classes;
+}
+
+function statusOf(row) {
+  const special = SPECIAL.get(row.nr);
+  if (special !== undefined) {
+    if (special !== row.name) throw new Error(`special slot ${row.nr} is "${row.name}" in the .tbl, expected "${special}"`);
+    return 'special';
+  }
+  return row.entry === null || row.entry === 'sys_ni_syscall' ? 'stub' : 'implemented';
+}
+
+export function generate() {
+  const rows = [...parseTable(readFileSync(TBL, 'utf8')).values()].sort((a, b) => a.nr - b.nr);
+  const classes = parseClasses(readFileSync(CLASSES, 'utf8'));
+
+  const missing = rows.filter((r) => !classes.has(r.name)).map((r) => r.name);
+  if (missing.length > 0) throw new Error(`classes.txt has no line for: ${missing.join(', ')}`);
+  const known = new Set(rows.map((r) => r.name));
+  const extra = [...classes.keys()].filter((n) => !known.has(n));
+  if (extra.length > 0) throw new Error(`classes.txt names calls the .tbl does not have: ${extra.join(', ')}`);
+
+  const stubs = rows.filter((r) => statusOf(r) === 'stub').map((r) => r.nr);
+  if (stubs.join() !== MEASURED_STUBS.join()) {
+    throw new Error(`the .tbl's ENOSYS slots [${stubs.join(', ')}] differ from the measured [${MEASURED_STUBS.join(', ')}]`);
+  }
+
+  const unassigned = [];
+  const assigned = new Set(rows.map((r) => r.nr));
+  for (let nr = 0; nr <= MAX_NR; nr++) {
+    if (assigned.has(nr)) continue;
+    const last = unassigned.at(-1);
+    if (last !== undefined && last[1] === nr - 1) last[1] = nr;
+    else unassigned.push([nr, nr]);
+  }
+
+  const q = (s) => `'${s}'`;
+  const lines = [
+    '// generated by scripts/gen-syscalls.mjs, do not edit',
+    '// Source: lib/syscalls/syscall_64.tbl (common and 64 lines) and lib/syscalls/classes.txt.',
+    "import type { SyscallClass, SyscallStatus } from './index.js';",
+    '',
+    '/** One assigned x86-64 number: [nr, kernel name, status, strace trace classes]. */',
+    'export type SyscallRow = readonly [nr: number, name: string, status: SyscallStatus, classes: readonly SyscallClass[]];',
+    '',
+    '/** Highest syscall number the stub table accepts. */',
+    `export const MAX_SYSCALL_NR = ${MAX_NR};`,
+    '',
+    '/** Every assigned number, ascending. */',
+    'export const SYSCALL_ROWS: readonly SyscallRow[] = [',
+    ...rows.map((r) => `  [${r.nr}, ${q(r.name)}, ${q(statusOf(r))}, [${classes.get(r.name).map(q).join(', ')}]],`),
+    '];',
+    '',
+    '/** Inclusive [first, last] ranges of numbers with no call, up to MAX_SYSCALL_NR. */',
+    'export const UNASSIGNED_RANGES: readonly (readonly [first: number, last: number])[] = [',
+    ...unassigned.map(([a, b]) => `  [${a}, ${b}],`),
+    '];',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const out = process.argv[2] ?? fileURLToPath(DEFAULT_OUT);
+  writeFileSync(out, generate());
+}
