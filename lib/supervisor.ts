@@ -62,9 +62,11 @@ export class SpawnError extends Error {
   }
 }
 
-const signalNames = new Map<number, NodeJS.Signals>(
-  Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
-);
+// First name wins: SIGABRT over SIGIOT, SIGIO over SIGPOLL.
+const signalNames = new Map<number, NodeJS.Signals>();
+for (const [name, n] of Object.entries(os.constants.signals)) {
+  if (!signalNames.has(n)) signalNames.set(n, name as NodeJS.Signals);
+}
 
 function isExecutableFile(p: string): boolean {
   try {

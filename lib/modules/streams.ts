@@ -94,6 +94,7 @@ interface RecvBuf {
   readonly buf: bigint;
 }
 
+/** Any negative maxlen counts as -1, as in OpenSS7's stream head. */
 function readRecvBuf(call: Call, addr: bigint): RecvBuf | null {
   if (addr === 0n) return null;
   const sb = call.read(addr, STRBUF_SIZE);

@@ -1,0 +1,252 @@
+// The `sysstub` command line. Transparent like strace: the target's stdio is
+// untouched, sysstub talks only on stderr, exits with the target's code or
+// dies of its signal. Exit codes: 2 usage, 125 sysstub's own failure,
+// 126 program not executable, 127 program not found.
+import { Command, CommanderError } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
+import { builtinModules, loadBuiltinModule } from './modules/index.js';
+import { StubTable } from './stub-table.js';
+import { allSyscalls } from './syscalls/index.js';
+import { strerror } from './errno.js';
+import type { Supervisor as SupervisorT } from './supervisor.js';
+
+const VERSION = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+
+/** A usage error: one line on stderr, exit 2. */
+export class UsageError extends Error {}
+
+const EXIT_USAGE = 2;
+const EXIT_INTERNAL = 125;
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** -m NAME|PATH: a built-in module, or a .js/.mjs/.ts file whose default export is a module. */
+export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinition> {
+  const builtin = loadBuiltinModule(ref);
+  if (builtin) return builtin;
+  const looksLikePath = ref.includes('/') || /\.(m?js|ts|mts)$/.test(ref);
+  if (!looksLikePath) {
+    throw new UsageError(`unknown module "${ref}" (built-in: ${Object.keys(builtinModules).join(', ')}; or a path to a .js/.mjs/.ts file)`);
+  }
+  const file = path.resolve(ref);
+  if (!fs.existsSync(file)) throw new UsageError(`module file ${ref} not found`);
+  let ns: Record<string, unknown>;
+  try {
+    ns = /\.m?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const e = err as Error;
+    throw new UsageError(`cannot load module ${ref}: ${e.name}: ${e.message.split('\n')[0]}`);
+  }
+  let mod: unknown = ns.default ?? ns.module;
+  if (typeof mod === 'function') mod = (mod as () => unknown)();
+  if (!isModuleShaped(mod)) {
+    throw new UsageError(`module file ${ref} must default-export a module: defineModule({ name, syscalls }) or a plain object of that shape`);
+  }
+  return mod;
+}
+
+/** .ts modules are transpiled with the `typescript` package, when it is installed (types are not checked). */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    throw new UsageError(`loading ${path.basename(file)} needs the "typescript" package (npm i -D typescript), or compile it to .js`);
+  }
+  const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: file,
+  }).outputText;
+  // A sibling file, so that its relative and package imports resolve as the .ts would.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sysstub.mjs`);
+  fs.writeFileSync(tmp, out);
+  try {
+    return await import(pathToFileURL(tmp).href);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+interface RunFlags {
+  module: string[];
+  stub: string[];
+  handlerTimeout?: string;
+  verbose?: boolean;
+}
+
+function parseTimeout(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'none' || v === '0') return null;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--handler-timeout: "${v}" is not a positive number of ms (or "none")`);
+  return n;
+}
+
+async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
+  const modules = [];
+  for (const ref of flags.module) modules.push(await loadModuleRef(ref));
+  const { Supervisor } = await import('./supervisor.js');
+  try {
+    return new Supervisor({ modules, stubs: flags.stub, handlerTimeout: parseTimeout(flags.handlerTimeout) });
+  } catch (err) {
+    if (err instanceof TypeError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR2'] as const;
+
+async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<number> {
+  const sup = await makeSupervisor(flags);
+  const { native } = await import('./native.js');
+  if (flags.verbose) {
+    process.stderr.write(`sysstub: route ptrace; wired slots: ${sup.table.wiredNumbers().join(' ')}; modules: ${sup.table.modules().join(', ') || 'none'}\n`);
+  }
+  const child = sup.spawn(prog, args, { stdio: 'inherit' });
+
+  // Signals sent to sysstub reach the target. A terminal's Ctrl-C / Ctrl-\
+  // already reached it (same foreground process group): don't deliver twice.
+  const handlers = FORWARDED.map((sig) => {
+    const h = () => {
+      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && native().isForegroundTty()) return;
+      child.kill(sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+
+  let result;
+  try {
+    result = await child.exited;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const what = e.code === 'ENOENT' && !prog.includes('/') ? 'command not found' : strerror(-(e.errno ?? 0));
+    process.stderr.write(`sysstub: ${prog}: ${what}\n`);
+    await sup.close();
+    return e.code === 'ENOENT' ? 127 : 126;
+  }
+  // Like strace -f: stay until every traced process is gone, so that a
+  // background child is not killed (PTRACE_O_EXITKILL) the moment its parent exits.
+  if (sup.liveProcesses > 0) await new Promise((resolve) => sup.once('idle', resolve));
+  for (const [sig, h] of handlers) process.off(sig, h);
+  await sup.close();
+  if (result.signalNumber !== null) {
+    native().killSelfWith(result.signalNumber);
+    return 128 + result.signalNumber; // a signal Node's process does not die of
+  }
+  return result.exitCode ?? EXIT_INTERNAL;
+}
+
+async function cmdTable(flags: RunFlags & { json?: boolean; wired?: boolean }): Promise<number> {
+  const modules = [];
+  for (const ref of flags.module) modules.push(await loadModuleRef(ref));
+  let table: StubTable;
+  try {
+    table = new StubTable({ stubs: flags.stub });
+    for (const m of modules) table.load(m);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let rows = table.rows(allSyscalls());
+  if (flags.wired) rows = rows.filter((r) => r.wired);
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [['NR', 'NAME', 'NATIVE', 'WIRED', 'MODULES']];
+  for (const r of rows) {
+    lines.push([String(r.nr), r.name, r.native === 'stub' ? 'ENOSYS' : r.native, r.wired ? 'yes' : '-', r.modules.join(',') || '-']);
+  }
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  process.stdout.write(lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n');
+  return 0;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('sysstub')
+    .description('Run a program under ptrace + seccomp with its stub system calls routed to modules')
+    .version(VERSION, '-V, --version')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  const slotOptions = (cmd: Command) =>
+    cmd
+      .option('-m, --module <name|path>', `load a module: built-in (${Object.keys(builtinModules).join(', ')}) or a .js/.mjs/.ts file (repeatable)`, collect, [])
+      .option('--stub <name|nr>', 'wire one more slot: a syscall name or number, 0..1023 (repeatable)', collect, []);
+
+  slotOptions(
+    program
+      .command('run')
+      .description('run PROG under the supervisor; exits with its status')
+      .argument('<prog>', 'program to run (searched in PATH)')
+      .argument('[args...]', 'its arguments')
+      .passThroughOptions(),
+  )
+    .option('--handler-timeout <ms>', 'fail a handler call with ETIMEDOUT after this many ms, or "none" (default 10000)')
+    .option('-v, --verbose', 'report wiring and routes on stderr')
+    .action(async (prog: string, args: string[], flags: RunFlags) => {
+      process.exitCode = await cmdRun(prog, args, flags);
+    });
+
+  slotOptions(
+    program
+      .command('table')
+      .description('print the stub table: number, name, native status, wired, modules'),
+  )
+    .option('--json', 'print JSON rows')
+    .option('--wired', 'only wired slots')
+    .action(async (flags: RunFlags & { json?: boolean; wired?: boolean }) => {
+      process.exitCode = await cmdTable(flags);
+    });
+
+  program.addHelpText('after', `
+Examples:
+  sysstub run -m streams -- ./prog args    getpmsg/putpmsg work for ./prog
+  sysstub run --stub 400 -m ./mod.mjs ./p  a module adds a brand-new call 400
+  sysstub table --wired -m streams         which slots are wired and by whom
+
+Exit status: the program's own, or 128+N (sysstub dies of the same signal);
+2 usage error, 125 sysstub failed, 126 not executable, 127 not found.`);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        process.exitCode = 0;
+        return;
+      }
+      process.stderr.write(`sysstub: ${err.message.replace(/^error: /, '')}\nTry 'sysstub --help'.\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`sysstub: ${err.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    const e = err as NodeJS.ErrnoException;
+    const hint = e.syscall === 'ptrace' ? ' (ptrace is not permitted here: Yama ptrace_scope, a container without CAP_SYS_PTRACE, or sysstub is itself being traced)' : '';
+    process.stderr.write(`sysstub: ${e.message}${hint}\n`);
+    process.exitCode = EXIT_INTERNAL;
+  }
+}

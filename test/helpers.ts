@@ -1,0 +1,72 @@
+// Shared test helpers: fixture paths, running a program natively and under
+// sysstub with the same stdio, and the CLI.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Supervisor, type SupervisorOptions } from '../lib/index.js';
+import type { Module } from '../lib/module.js';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const cli = path.join(root, 'bin', 'sysstub.js');
+
+/** Absolute path of a compiled C fixture (build/Release/<name>). */
+export function fixture(name: string): string {
+  return path.join(root, 'build', 'Release', name);
+}
+
+export interface Outcome {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface RunOpts {
+  input?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Run a program with child_process (no sysstub). */
+export function runNative(file: string, args: string[] = [], opts: RunOpts = {}): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'pipe', env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 20_000, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => resolve({ stdout, stderr, exitCode, signal }));
+  });
+}
+
+/** Run a program under a new Supervisor with stdio piped. */
+export async function runSupervised(
+  file: string,
+  args: string[],
+  opts: RunOpts & { modules?: Module[]; stubs?: (string | number)[]; supervisor?: SupervisorOptions } = {},
+): Promise<Outcome> {
+  const sup = new Supervisor({ modules: opts.modules, stubs: opts.stubs, ...opts.supervisor });
+  try {
+    const child = sup.spawn(file, args, { stdio: 'pipe', env: opts.env, cwd: opts.cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(opts.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    const r = await child.closed.finally(() => clearTimeout(timer));
+    return { stdout, stderr, exitCode: r.exitCode, signal: r.signal };
+  } finally {
+    await sup.close();
+  }
+}
+
+/** Run the sysstub CLI (node bin/sysstub.js ...). */
+export function runCli(args: string[], opts: RunOpts = {}): Promise<Outcome> {
+  return runNative(process.execPath, [cli, ...args], opts);
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Real processes under real ptrace: separate processes, not worker threads,
+    // so signals and the tracer thread of one file never meet another's.
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
+  },
+});
