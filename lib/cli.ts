@@ -35,18 +35,25 @@ export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinit
   }
   const file = path.resolve(ref);
   if (!fs.existsSync(file)) throw new UsageError(`module file ${ref} not found`);
-  let ns: Record<string, unknown>;
+  let mod: unknown;
   try {
-    ns = /\.m?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
+    const ns: Record<string, unknown> = /\.m?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
+    mod = ns.default ?? ns.module;
+    // A factory (sync or async) runs here, so that its throw names the file too.
+    if (typeof mod === 'function') mod = await (mod as () => unknown)();
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const e = err as Error;
-    throw new UsageError(`cannot load module ${ref}: ${e.name}: ${e.message.split('\n')[0]}`);
+    throw new UsageError(`cannot load module ${ref}: ${e?.name ?? 'Error'}: ${String(e?.message ?? e).split('\n')[0]}`);
   }
-  let mod: unknown = ns.default ?? ns.module;
-  if (typeof mod === 'function') mod = (mod as () => unknown)();
   if (!isModuleShaped(mod)) {
     throw new UsageError(`module file ${ref} must default-export a module: defineModule({ name, syscalls }) or a plain object of that shape`);
+  }
+  // Check its handlers and keys now (a scratch table), so that the error names the file.
+  try {
+    new StubTable().load(mod);
+  } catch (err) {
+    throw new UsageError(`module file ${ref}: ${(err as Error).message}`);
   }
   return mod;
 }
@@ -223,7 +230,7 @@ Exit status: the program's own, or 128+N (sysstub dies of the same signal);
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
   if (argv.length <= 2) {
-    process.stderr.write(program.helpInformation());
+    process.stderr.write(`sysstub: missing command (${program.commands.map((c) => c.name()).join(', ')})\nTry 'sysstub --help'.\n`);
     process.exitCode = EXIT_USAGE;
     return;
   }

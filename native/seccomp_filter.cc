@@ -5,7 +5,12 @@
 //      nr & ~x32 bit, where every routed slot answers ERRNO(ENOSYS): an x32 call
 //      can never bypass a slot, nor reach a handler that would misread its ABI.
 //   3. a balanced binary search over runs of equal action -> that action.
-// Only arch and nr are loaded on any path, so the kernel's per-number
+//   0. clone/clone3 guards: CLONE_UNTRACED would create a child that keeps this
+//      filter but has no tracer, so its trapped calls would fail ENOSYS (strace
+//      issue #303). clone (x86-64 56, i386 120) is trapped only when its flags
+//      carry CLONE_UNTRACED; clone3 keeps its flags in memory, out of BPF's
+//      reach, so every clone3 stops once. The tracer strips the flag.
+// Apart from the clone guards, only arch and nr are loaded on any path, so the kernel's per-number
 // "always allow" cache (seccomp_cache_prepare, 5.11) skips the filter for
 // untouched calls entirely. Branches use `ja` (32-bit offset) for far targets,
 // so the 8-bit conditional offsets never overflow however many slots are wired.
@@ -20,6 +25,8 @@ namespace sysstub {
 namespace {
 
 constexpr uint32_t kX32Bit = 0x40000000;
+constexpr uint32_t kCloneUntraced = 0x00800000;
+constexpr uint32_t kClone = 56, kClone3 = 435, kI386Clone = 120, kI386Clone3 = 435;
 
 struct Run {
   uint32_t lo, hi, action;
@@ -73,9 +80,27 @@ FilterProgram BuildSeccompFilter(const uint32_t* actions, size_t count) {
   }
 
   Emitter e;
+  const uint32_t args0 = offsetof(seccomp_data, args);  // low half on little-endian x86
   e.Emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
-  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 7, 0);
+  // i386: clone guards, then ALLOW.
+  e.Emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, kI386Clone3, 3, 0);
+  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, kI386Clone, 0, 3);
+  e.Emit(BPF_LD | BPF_W | BPF_ABS, args0);
+  e.Emit(BPF_JMP | BPF_JSET | BPF_K, kCloneUntraced, 0, 1);
+  e.Emit(BPF_RET | BPF_K, SECCOMP_RET_TRACE | kGuardI386);
   e.Emit(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  // x86-64.
+  e.Emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+  if (actions[kClone3] == SECCOMP_RET_ALLOW) {
+    e.Emit(BPF_JMP | BPF_JEQ | BPF_K, kClone3, 0, 1);
+    e.Emit(BPF_RET | BPF_K, SECCOMP_RET_TRACE | kGuardX86_64);
+  }
+  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, kClone, 0, 4);
+  e.Emit(BPF_LD | BPF_W | BPF_ABS, args0);
+  e.Emit(BPF_JMP | BPF_JSET | BPF_K, kCloneUntraced, 0, 1);
+  e.Emit(BPF_RET | BPF_K, SECCOMP_RET_TRACE | kGuardX86_64);
   e.Emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
   e.Emit(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 0, 1);
   size_t jump_x32 = e.Emit(BPF_JMP | BPF_JA, 0);

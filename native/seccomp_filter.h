@@ -13,6 +13,10 @@ namespace sysstub {
 // compiles them.
 constexpr uint32_t kMaxNr = 1023;
 
+// SECCOMP_RET_DATA of the clone guards (slot stops carry their number, <= kMaxNr).
+constexpr uint32_t kGuardX86_64 = 0x8000;
+constexpr uint32_t kGuardI386 = 0x8001;
+
 struct FilterProgram {
   std::vector<sock_filter> insns;
   std::string error;  // non-empty when the actions could not be compiled

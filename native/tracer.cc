@@ -5,6 +5,8 @@
 // any request means the tracee was killed meanwhile: normal, not an error.
 #include "tracer.h"
 
+#include "tracee_mem.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -223,7 +225,7 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
     regs.orig_rax = static_cast<unsigned long long>(-1);
     regs.rax = c.value;
     ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
-  } else if (c.args_mask) {
+  } else if (c.args_mask || t.regs_dirty) {
     unsigned long long* slots[6] = {&regs.rdi, &regs.rsi, &regs.rdx, &regs.r10, &regs.r8, &regs.r9};
     for (int i = 0; i < 6; i++) {
       if (c.args_mask & (1u << i)) *slots[i] = c.args[i];
@@ -299,17 +301,48 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   Cont(tid, sig);
 }
 
+// Strips CLONE_UNTRACED from a clone/clone3 (see seccomp_filter.cc). Returns
+// true for an i386 guard stop, which is never routed (x86-64 numbers only).
+bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept {
+  constexpr uint64_t kUntraced = 0x00800000;
+  unsigned long data = 0;
+  ptrace(PTRACE_GETEVENTMSG, tid, 0, &data);
+  bool i386 = data == kGuardI386;
+  uint64_t nr = regs.orig_rax;
+  if (nr == 435) {  // clone3(struct clone_args *, size): flags is the first u64
+    uint64_t ptr = i386 ? (regs.rbx & 0xffffffffu) : regs.rdi, flags = 0;
+    if (ReadTraceeMemory(tid, ptr, &flags, sizeof flags) == 0 && (flags & kUntraced)) {
+      flags &= ~kUntraced;
+      WriteTraceeMemory(tid, ptr, &flags, sizeof flags);
+    }
+  } else if (i386 && (regs.rbx & kUntraced)) {
+    regs.rbx &= ~kUntraced;
+    dirty = true;
+  } else if (!i386 && nr == 56 && (regs.rdi & kUntraced)) {
+    regs.rdi &= ~kUntraced;
+    dirty = true;
+  }
+  return i386;
+}
+
 void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   stats_.seccomp_stops++;
   user_regs_struct regs;
   if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return;  // ESRCH: killed meanwhile
   uint64_t nr = regs.orig_rax;
+  bool dirty = false;
+  if ((nr == 56 || nr == 120 || nr == 435) && StripUntraced(tid, regs, dirty)) {
+    if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
+    Cont(tid, 0);
+    return;
+  }
   // The supervisor's own code in the child between fork and exec is never routed.
   Route route = (t.pre_exec || nr > kMaxNr)
                     ? Route::kContinue
                     : static_cast<Route>(routes_[nr].load(std::memory_order_acquire));
   switch (route) {
     case Route::kContinue:
+      if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
       Cont(tid, 0);
       return;
     case Route::kErrno:
@@ -322,6 +355,7 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
     case Route::kHandler: {
       stats_.handler_calls++;
       t.regs = regs;
+      t.regs_dirty = dirty;
       t.call_seq = ++next_seq_;
       TracerEvent e{TracerEvent::kCall};
       e.pid = t.tgid;

@@ -79,6 +79,7 @@ class Tracer {
     int exec_error_fd = -1;
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
     user_regs_struct regs{};
+    bool regs_dirty = false;  // regs changed at the stop (clone guard): write back on continue
   };
   struct Command {
     enum Type { kSpawn, kAnswer, kShutdown } type;
@@ -99,6 +100,7 @@ class Tracer {
   void ApplyAnswer(const Command& c) noexcept;
   void HandleStatus(pid_t tid, int status) noexcept;
   void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
+  bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
   void OnExit(pid_t tid, int status) noexcept;
   void OnExec(pid_t tid) noexcept;
   void OnNewTask(pid_t parent_tid, int event) noexcept;

@@ -79,6 +79,12 @@ describe('process tree', () => {
     await sup.close();
   });
 
+  it('CLONE_UNTRACED (clone, clone3, i386 clone) cannot make an untraced child', async () => {
+    expect((await runNative(fixture('untraced'))).stdout).toBe('clone: child escaped\nclone3: child escaped\ni386 clone: child escaped\n');
+    const r = await runSupervised(fixture('untraced'), [], { modules: [answer7] });
+    expect(r.stdout).toBe('clone: child traced\nclone3: child traced\ni386 clone: child traced\n');
+  });
+
   it('close() kills every tracee, including one stopped in a pending handler call', async () => {
     const sup = new Supervisor({ modules: [defineModule({ name: 'hang', syscalls: { getpmsg: { timeout: null, handler: () => new Promise<number>(() => {}) } } })] });
     const child = sup.spawn(fixture('stubcall'), ['181'], { stdio: 'ignore' });
