@@ -14,6 +14,7 @@
       "sources": [
         "native/addon.cc",
         "native/binding.cc",
+        "native/notif.cc",
         "native/tracer.cc",
         "native/spawn.cc",
         "native/seccomp_filter.cc",

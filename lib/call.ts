@@ -39,6 +39,8 @@ export interface CallSite {
   bottom: SlotBottom;
   defaultTimeout: number | null;
   report(r: HandlerReport): void;
+  /** notif route: false once the notification is gone (seccomp_unotify(2) NOTIF_ID_VALID). */
+  validate?: () => boolean;
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -114,11 +116,15 @@ class TracedCall implements Call {
 
   read(addr: bigint | number, len: number): Buffer {
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`read: len must be a non-negative integer, got ${len}`);
+    let buf: Buffer;
     try {
-      return native().readMemory(this.tid, toBig(addr, 'addr'), len);
+      buf = native().readMemory(this.tid, toBig(addr, 'addr'), len);
     } catch (err) {
       throw memError(err);
     }
+    // The tid may have died and been reused between the notification and the read.
+    if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
+    return buf;
   }
 
   write(addr: bigint | number, bytes: Uint8Array): void {
@@ -130,11 +136,14 @@ class TracedCall implements Call {
   }
 
   readCString(addr: bigint | number, max = 4096): string {
+    let s: string;
     try {
-      return native().readCString(this.tid, toBig(addr, 'addr'), max).toString('utf8');
+      s = native().readCString(this.tid, toBig(addr, 'addr'), max).toString('utf8');
     } catch (err) {
       throw memError(err);
     }
+    if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
+    return s;
   }
 
   next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {
@@ -160,6 +169,8 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
   const entry = chain[level];
   const call = new TracedCall(site, args, chain, level);
   const fault = (kind: HandlerFault, detail: unknown, errno: number, what: string): Outcome => {
+    // A call abandoned by its thread (death, signal) is nobody's fault.
+    if (site.signal.aborted) return failure(errno);
     site.report({
       module: entry.module.name, syscall: site.name, nr: site.nr, pid: site.pid, tid: site.tid,
       fault: kind, detail, errno,

@@ -85,6 +85,8 @@ interface RunFlags {
   stub: string[];
   handlerTimeout?: string;
   verbose?: boolean;
+  route?: string;
+  sealConstants?: boolean;
 }
 
 function parseTimeout(v: string | undefined): number | null | undefined {
@@ -100,7 +102,13 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
   const { Supervisor } = await import('./supervisor.js');
   try {
-    return new Supervisor({ modules, stubs: flags.stub, handlerTimeout: parseTimeout(flags.handlerTimeout) });
+    if (flags.route !== undefined && flags.route !== 'auto' && flags.route !== 'ptrace') {
+      throw new UsageError(`--route: "${flags.route}" is not a route (valid: auto, ptrace)`);
+    }
+    return new Supervisor({
+      modules, stubs: flags.stub, handlerTimeout: parseTimeout(flags.handlerTimeout),
+      route: flags.route as 'auto' | 'ptrace' | undefined, sealConstants: flags.sealConstants ?? false,
+    });
   } catch (err) {
     if (err instanceof TypeError) throw new UsageError(err.message);
     throw err;
@@ -113,7 +121,13 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   const sup = await makeSupervisor(flags);
   const { native } = await import('./native.js');
   if (flags.verbose) {
-    process.stderr.write(`sysstub: route ptrace; wired slots: ${sup.table.wiredNumbers().join(' ')}; modules: ${sup.table.modules().join(', ') || 'none'}\n`);
+    const slots = sup.table.wiredNumbers().map((nr) => `${nr}:${sup.slotRoute(nr)}`);
+    process.stderr.write(`sysstub: modules: ${sup.table.modules().join(', ') || 'none'}; wired slots (number:route): ${slots.join(' ')}\n`);
+    sup.on('route', (r: { pid: number; route: string; syncWakeup: boolean }) => {
+      process.stderr.write(r.route === 'notif'
+        ? `sysstub: pid ${r.pid}: handler slots on the user-notification route${r.syncWakeup ? ' (FD_SYNC_WAKE_UP)' : ''}\n`
+        : `sysstub: pid ${r.pid}: user notification unavailable (kernel < 5.0, or the program already has a listener); every slot on the ptrace route\n`);
+    });
   }
   const child = sup.spawn(prog, args, { stdio: 'inherit' });
 
@@ -200,9 +214,12 @@ export function buildProgram(): Command {
       .passThroughOptions(),
   )
     .option('--handler-timeout <ms>', 'fail a handler call with ETIMEDOUT after this many ms, or "none" (default 10000)')
+    .option('--route <auto|ptrace>', 'auto (default): stub slots via seccomp user notification, real calls via ptrace; ptrace: every slot via ptrace')
+    .option('--seal-constants', 'compile constant-errno slots into the seccomp filter (no stop at all)')
     .option('-v, --verbose', 'report wiring and routes on stderr')
     .action(async (prog: string, args: string[], flags: RunFlags) => {
-      process.exitCode = await cmdRun(prog, args, flags);
+      // Exit now: a module's stray timer or handle must not keep sysstub alive after the target is gone.
+      process.exit(await cmdRun(prog, args, flags));
     });
 
   slotOptions(

@@ -93,8 +93,18 @@ export interface HandlerSpec {
   timeout?: number | null;
 }
 
+/**
+ * A constant answer: decided without entering JavaScript (in C++ at the stop
+ * or notification, or compiled into the seccomp filter with sealConstants).
+ * Exactly one of errno / value.
+ */
+export interface ConstantSpec {
+  errno?: ErrnoLike;
+  value?: number | bigint;
+}
+
 /** Keys: syscall names in the kernel's spelling, or numbers (for unassigned numbers). */
-export type SyscallHandlers = { readonly [nameOrNr: string]: Handler | HandlerSpec };
+export type SyscallHandlers = { readonly [nameOrNr: string]: Handler | HandlerSpec | ConstantSpec };
 
 export interface ModuleDefinition {
   /** Unique name in a supervisor's table: [a-z0-9][a-z0-9_.-]*. */
@@ -122,6 +132,10 @@ export function defineModule(def: ModuleDefinition): Module {
     throw new TypeError(`defineModule(${def.name}): syscalls must be an object of handlers keyed by syscall name or number`);
   }
   for (const [key, h] of Object.entries(def.syscalls)) {
+    if (h && typeof h === 'object' && !('handler' in h)) {
+      constantOutcome(h, `defineModule(${def.name}): syscalls.${key}`);
+      continue;
+    }
     const fn = typeof h === 'function' ? h : (h as HandlerSpec | null)?.handler;
     if (typeof fn !== 'function') {
       throw new TypeError(`defineModule(${def.name}): syscalls.${key} must be a function or { handler, timeout }`);
@@ -132,6 +146,27 @@ export function defineModule(def: ModuleDefinition): Module {
     }
   }
   return Object.freeze({ ...def, [moduleBrand]: true as const });
+}
+
+/** The Outcome of a constant answer; throws a TypeError naming `where` if it is not one. */
+export function constantOutcome(c: ConstantSpec, where: string): Outcome {
+  const hasErrno = c.errno !== undefined;
+  const hasValue = c.value !== undefined;
+  if (hasErrno === hasValue) throw new TypeError(`${where} must be a function, { handler, timeout }, { errno } or { value }`);
+  if (hasErrno) {
+    let e: SyscallError;
+    try {
+      e = new SyscallError(c.errno!);
+    } catch (err) {
+      throw new TypeError(`${where}.errno: ${(err as Error).message.replace(/^SyscallError: /, '')}`);
+    }
+    return { type: 'error', errno: e.errno, code: e.code };
+  }
+  const v = c.value!;
+  if (typeof v === 'number' ? !Number.isSafeInteger(v) : typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 64n) {
+    throw new TypeError(`${where}.value must be an integer that fits in 64 bits`);
+  }
+  return { type: 'return', value: BigInt.asUintN(64, BigInt(v)) };
 }
 
 /** True for a value made by defineModule, or a plain object of the module shape. */

@@ -24,6 +24,19 @@ export interface NativeSpawnOptions {
   stdio: [number, number, number];
   /** One seccomp action per syscall number 0..1023. */
   actions: Uint32Array;
+  /** The user-notification variant and the child's end of the socket its listener fd comes home on. */
+  notifActions?: Uint32Array;
+  notifSock?: number;
+}
+
+export interface NativeNotifListener {
+  /** kind 0: return value (-4095..-1 is an errno); kind 1: let the kernel run the call. Returns 0 or -errno. */
+  respond(id: bigint, kind: 0 | 1, value: bigint): number;
+  isValid(id: bigint): boolean;
+  setRoute(nr: number, route: NativeRoute, value: number): void;
+  ref(on: boolean): void;
+  close(): void;
+  stats(): { received: number; handlerCalls: number; nativeAnswers: number; syncWakeup: boolean };
 }
 
 /** What the tracer does at a seccomp stop (native/tracer.h Route). */
@@ -31,6 +44,7 @@ export const enum NativeRoute {
   Continue = 0,
   Errno = 1,
   Handler = 2,
+  Value = 3,
 }
 
 export interface TracerStats {
@@ -46,7 +60,7 @@ export interface TracerStats {
 
 export interface NativeTracer {
   spawn(opts: NativeSpawnOptions): number;
-  setRoute(nr: number, route: NativeRoute, errno: number): void;
+  setRoute(nr: number, route: NativeRoute, value: number): void;
   /** kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined. */
   answer(tid: number, seq: bigint, kind: 0 | 1, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;
@@ -61,7 +75,13 @@ export interface NativeAddon {
   writeMemory(tid: number, addr: bigint, bytes: Uint8Array): void;
   readCString(tid: number, addr: bigint, max: number): Buffer;
   buildFilter(actions: Uint32Array): Buffer;
+  NotifListener: new (
+    sock: number,
+    onReady: (ok: boolean, syncWakeup: boolean) => void,
+    onCall: (id: bigint, tid: number, nr: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint) => void,
+  ) => NativeNotifListener;
   pipe(): [number, number];
+  socketpair(): [number, number];
   isForegroundTty(): boolean;
   killSelfWith(signal: number): void;
 }

@@ -5,7 +5,7 @@
 // cannot be changed after it is installed (seccomp(2)), exactly like the
 // kernel's stub calls that are compiled in. Modules loaded later fill wired
 // slots; a module that claims an unwired number is refused with an error.
-import { asModule, type Handler, type HandlerSpec, type Module, type ModuleDefinition } from './module.js';
+import { asModule, constantOutcome, type ConstantSpec, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
 import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
 import { MAX_SYSCALL_NR } from './syscalls/index.js';
 
@@ -13,6 +13,17 @@ import { MAX_SYSCALL_NR } from './syscalls/index.js';
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
 export const SECCOMP_RET_TRACE = 0x7ff00000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
+export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
+
+/**
+ * Which kernel mechanism delivers a slot's calls:
+ * - 'notif': seccomp user notification, answered on Node's event loop (stub and
+ *   unassigned slots: nothing below the modules needs registers);
+ * - 'ptrace': a seccomp stop on the tracer thread (real calls: a handler may
+ *   pass them to the kernel with rewritten arguments);
+ * - 'filter': a constant errno compiled into the filter (sealConstants).
+ */
+export type SlotRoute = 'notif' | 'ptrace' | 'filter';
 
 /** What happens to a trapped call that no module handles: the bottom of every chain. */
 export type SlotBottom = 'kernel' | 'enosys';
@@ -22,6 +33,8 @@ export interface HandlerEntry {
   readonly handler: Handler;
   /** ms; null: no timeout; undefined: the supervisor's default. */
   readonly timeout: number | null | undefined;
+  /** Set for a constant answer ({ errno } / { value }): decided natively when on top. */
+  readonly constant?: Outcome;
 }
 
 export interface LoadedModule {
@@ -52,6 +65,8 @@ export class StubTable {
   private frozen = false;
   private readonly stacks = new Map<number, HandlerEntry[]>(); // bottom .. top
   private readonly loaded = new Map<string, LoadedModule>();
+  /** Slots whose constant errno was compiled into the filter at spawn. */
+  private readonly sealed = new Map<number, string>();
   /** Called when a slot's native route changes (a module came or went). */
   onSlotChange: (nr: number) => void = () => {};
 
@@ -83,13 +98,32 @@ export class StubTable {
     return this.frozen;
   }
 
-  /** Freeze the wiring and return one seccomp action per number 0..MAX (for the filter). */
-  freeze(): Uint32Array {
+  /**
+   * Freeze the wiring and return the filter's actions, one per number
+   * 0..MAX: `trace` sends every slot through ptrace (the fallback), `notif`
+   * (absent with forcePtrace) uses user notification where the route allows.
+   */
+  freeze(opts: { forcePtrace: boolean; sealConstants: boolean }): { trace: Uint32Array; notif?: Uint32Array } {
     this.frozen = true;
-    const actions = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
-    // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG.
-    for (const nr of this.wiredReasons.keys()) actions[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
-    return actions;
+    const trace = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
+    const notif = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
+    for (const nr of this.wiredReasons.keys()) {
+      const route = this.route(nr, opts);
+      // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG.
+      trace[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
+      if (route === 'filter') {
+        const c = this.topConstant(nr) as Extract<Outcome, { type: 'error' }>;
+        this.sealed.set(nr, this.stacks.get(nr)!.at(-1)!.module.name);
+        trace[nr] = notif[nr] = (SECCOMP_RET_ERRNO | c.errno) >>> 0;
+      } else {
+        notif[nr] = route === 'notif' ? SECCOMP_RET_USER_NOTIF : trace[nr];
+      }
+    }
+    return opts.forcePtrace ? { trace } : { trace, notif };
+  }
+
+  isSealed(nr: number): boolean {
+    return this.sealed.has(nr);
   }
 
   wiredNumbers(): number[] {
@@ -105,6 +139,19 @@ export class StubTable {
     return (this.stacks.get(nr)?.length ?? 0) > 0;
   }
 
+  /** The constant answer of the slot's top entry, if it is one. */
+  topConstant(nr: number): Outcome | undefined {
+    const stack = this.stacks.get(nr);
+    return stack && stack.length ? stack[stack.length - 1].constant : undefined;
+  }
+
+  /** The route a slot's calls take in a tree spawned now (see SlotRoute). */
+  route(nr: number, opts: { forcePtrace: boolean; sealConstants: boolean }): SlotRoute {
+    if (opts.sealConstants && this.topConstant(nr)?.type === 'error') return 'filter';
+    if (opts.forcePtrace || this.bottom(nr) === 'kernel') return 'ptrace';
+    return 'notif';
+  }
+
   /** Load a module on top of every slot it handles. Throws on a duplicate name or an unwired slot. */
   load(def: Module | ModuleDefinition): LoadedModule {
     const module = asModule(def);
@@ -112,7 +159,7 @@ export class StubTable {
       throw new TypeError(`module "${module.name}" is already loaded; unload it first`);
     }
     // Resolve every key before touching anything: a bad key loads nothing.
-    const entries: { nr: number; spec: Handler | HandlerSpec }[] = [];
+    const entries: { nr: number; spec: Handler | HandlerSpec | ConstantSpec }[] = [];
     for (const [key, spec] of Object.entries(module.syscalls)) {
       let info: SyscallInfo;
       try {
@@ -124,16 +171,26 @@ export class StubTable {
         throw new TypeError(`module "${module.name}" handles ${info.name} (${info.nr}), which was not wired at spawn; ` +
           `load it before the first spawn or wire it with --stub ${info.name}`);
       }
+      const sealedBy = this.sealed.get(info.nr);
+      if (sealedBy !== undefined) {
+        throw new TypeError(`module "${module.name}" handles ${info.name} (${info.nr}), which the seccomp filter answers itself ` +
+          `(a constant from module "${sealedBy}", sealed at spawn); create the supervisor without sealConstants to keep it open`);
+      }
       entries.push({ nr: info.nr, spec });
     }
     for (const { nr } of entries) this.wire(nr, 'module');
     const lm: LoadedModule = { module, name: module.name, inflight: 0, drained: [], unloading: false };
     this.loaded.set(module.name, lm);
     for (const { nr, spec } of entries) {
-      const handler = typeof spec === 'function' ? spec : spec.handler;
-      const timeout = typeof spec === 'function' ? undefined : spec.timeout;
+      let entry: HandlerEntry;
+      if (typeof spec === 'function') entry = { module: lm, handler: spec, timeout: undefined };
+      else if ('handler' in spec) entry = { module: lm, handler: spec.handler, timeout: spec.timeout };
+      else {
+        const constant = constantOutcome(spec as ConstantSpec, `module "${module.name}": ${nr}`);
+        entry = { module: lm, handler: () => constant, timeout: undefined, constant };
+      }
       const stack = this.stacks.get(nr) ?? [];
-      stack.push({ module: lm, handler, timeout });
+      stack.push(entry);
       this.stacks.set(nr, stack);
       this.onSlotChange(nr);
     }

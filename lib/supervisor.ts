@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { runLevel, type CallSite, type HandlerReport } from './call.js';
 import { errnoName, strerror } from './errno.js';
 import { type Module, type ModuleDefinition, type Outcome, type SyscallArgs } from './module.js';
-import { native, NativeRoute, type NativeEvent, type NativeTracer, type TracerStats } from './native.js';
+import { native, NativeRoute, type NativeEvent, type NativeNotifListener, type NativeTracer, type TracerStats } from './native.js';
 import { StubTable } from './stub-table.js';
 import { syscallByNr } from './syscalls/index.js';
 
@@ -23,6 +23,19 @@ export interface SupervisorOptions {
   stubs?: readonly (string | number)[];
   /** Default ms a handler may take before its call fails with ETIMEDOUT; null: no limit. Default 10000. */
   handlerTimeout?: number | null;
+  /**
+   * 'auto' (default): handler slots of stub and unassigned numbers use seccomp
+   * user notification, answered on Node's event loop; real calls use ptrace.
+   * 'ptrace': every slot through ptrace (kernels without user notification
+   * fall back to it automatically).
+   */
+  route?: RouteOption;
+  /**
+   * Compile slots whose top answer at spawn is a constant errno ({ errno })
+   * into the seccomp filter (SECCOMP_RET_ERRNO: no stop at all). Such slots
+   * cannot take handlers later. Default false.
+   */
+  sealConstants?: boolean;
 }
 
 export interface SpawnOptions {
@@ -97,6 +110,8 @@ export class SupervisedChild extends EventEmitter {
   /** Resolves after `exited` once the stdout/stderr pipes (if any) have closed: all output is in. */
   readonly closed: Promise<ExitResult>;
   exitResult: ExitResult | null = null;
+  /** How its handler slots are delivered: 'notif' or 'ptrace' ('pending' until the child reported). */
+  route: 'notif' | 'ptrace' | 'pending' = 'pending';
   private settle!: (r: ExitResult) => void;
   private fail!: (e: SpawnError) => void;
 
@@ -156,24 +171,43 @@ export class SupervisedChild extends EventEmitter {
 
 interface InflightCall {
   ctl: AbortController;
-  chain: ReturnType<StubTable['acquire']>;
-  done: boolean;
+  /** notif route: the listener and notification id, for validity checks. */
+  listener?: NativeNotifListener;
+  id?: bigint;
+}
+
+/** Which route a spawned tree's handler slots take (see SlotRoute in stub-table.ts). */
+export type RouteOption = 'auto' | 'ptrace';
+
+export interface SupervisorStats extends TracerStats {
+  /** Calls received on the user-notification route. */
+  notifCalls: number;
+  /** Of those, answered in C++ (constants, empty stubs) without entering JS. */
+  notifNativeAnswers: number;
 }
 
 export class Supervisor extends EventEmitter {
   readonly table: StubTable;
   readonly handlerTimeout: number | null;
+  readonly routeOption: RouteOption;
+  readonly sealConstants: boolean;
   private tracer: NativeTracer | undefined;
+  private readonly notifListeners = new Set<NativeNotifListener>();
   private readonly roots = new Map<number, SupervisedChild>();
   /** Every live traced process (thread group), roots included. */
   private readonly processes = new Set<number>();
   private readonly inflight = new Map<string, InflightCall>();
-  private refd = false;
+  /** notif route: the pending call of each thread (a thread has at most one). */
+  private readonly notifByTid = new Map<number, InflightCall>();
+  private readonly tgids = new Map<number, number>();
+  private validityTimer: NodeJS.Timeout | undefined;
+  private refd: boolean | undefined;
   private closing = false;
+  private filters: { trace: Uint32Array; notif?: Uint32Array } | undefined;
 
   constructor(opts: SupervisorOptions = {}) {
     super();
-    const known = new Set(['modules', 'stubs', 'handlerTimeout']);
+    const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants']);
     for (const k of Object.keys(opts)) {
       if (!known.has(k)) throw new TypeError(`Supervisor: unknown option "${k}" (valid: ${[...known].join(', ')})`);
     }
@@ -181,7 +215,12 @@ export class Supervisor extends EventEmitter {
     if (t !== undefined && t !== null && !(typeof t === 'number' && t > 0)) {
       throw new TypeError(`Supervisor: handlerTimeout must be a positive number of ms or null, got ${String(t)}`);
     }
+    if (opts.route !== undefined && opts.route !== 'auto' && opts.route !== 'ptrace') {
+      throw new TypeError(`Supervisor: route must be 'auto' or 'ptrace', got ${JSON.stringify(opts.route)}`);
+    }
     this.handlerTimeout = t === undefined ? 10_000 : t;
+    this.routeOption = opts.route ?? 'auto';
+    this.sealConstants = opts.sealConstants ?? false;
     this.table = new StubTable({ stubs: opts.stubs });
     this.table.onSlotChange = (nr) => this.pushRoute(nr);
     for (const m of opts.modules ?? []) this.table.load(m);
@@ -197,18 +236,29 @@ export class Supervisor extends EventEmitter {
     return this.table.unload(name);
   }
 
-  /** Counters of the tracer thread (stops by kind); zeros before the first spawn. */
-  stats(): TracerStats {
+  /** Counters of the tracer thread (stops by kind) and the notification route; zeros before the first spawn. */
+  stats(): SupervisorStats {
     const s = this.tracer?.stats();
-    return {
+    const out: SupervisorStats = {
       stops: 0, seccompStops: 0, handlerCalls: 0, nativeAnswers: 0, signalStops: 0, groupStops: 0,
-      eventStops: 0, exits: 0, ...s,
+      eventStops: 0, exits: 0, notifCalls: 0, notifNativeAnswers: 0, ...s,
     };
+    for (const l of this.allListeners) {
+      const n = l.stats();
+      out.notifCalls += n.received;
+      out.notifNativeAnswers += n.nativeAnswers;
+    }
+    return out;
   }
 
   /** Number of traced processes still alive (the spawned ones and everything they started). */
   get liveProcesses(): number {
     return this.processes.size;
+  }
+
+  /** The route a slot's calls take in children spawned from now on. */
+  slotRoute(nr: number): 'notif' | 'ptrace' | 'filter' {
+    return this.table.route(nr, { forcePtrace: this.routeOption === 'ptrace', sealConstants: this.sealConstants });
   }
 
   spawn(file: string, args: readonly string[] = [], opts: SpawnOptions = {}): SupervisedChild {
@@ -235,15 +285,15 @@ export class Supervisor extends EventEmitter {
     }
 
     const tracer = this.ensureTracer();
-    const actions = this.table.isFrozen ? this.actions! : (this.actions = this.table.freeze());
-    if (!this.routesPushed) {
-      this.routesPushed = true;
+    if (!this.filters) {
+      this.filters = this.table.freeze({ forcePtrace: this.routeOption === 'ptrace', sealConstants: this.sealConstants });
       for (const nr of this.table.wiredNumbers()) this.pushRoute(nr);
     }
 
     const fds: [number, number, number] = [-1, -1, -1];
     const parentEnds: (number | null)[] = [null, null, null];
     const toClose: number[] = [];
+    let listener: NativeNotifListener | undefined;
     try {
       stdio.forEach((s, i) => {
         if (s === 'inherit') fds[i] = i;
@@ -257,22 +307,37 @@ export class Supervisor extends EventEmitter {
         else throw new TypeError(`spawn: stdio[${i}] must be 'pipe', 'inherit', 'ignore' or an fd, got ${String(s)}`);
       });
       const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-      const pid = tracer.spawn({ file: resolved, argv, envp, cwd, stdio: fds, actions });
+      let notifSock: number | undefined;
+      if (this.filters.notif) {
+        const [mine, theirs] = native().socketpair();
+        toClose.push(theirs);
+        notifSock = theirs;
+        listener = this.makeListener(mine);
+      }
+      const pid = tracer.spawn({
+        file: resolved, argv, envp, cwd, stdio: fds, actions: this.filters.trace,
+        ...(this.filters.notif ? { notifActions: this.filters.notif, notifSock } : {}),
+      });
       const streams: [Writable | null, Readable | null, Readable | null] = [
         parentEnds[0] !== null ? new net.Socket({ fd: parentEnds[0], readable: false, writable: true }) : null,
         parentEnds[1] !== null ? new net.Socket({ fd: parentEnds[1], readable: true, writable: false }) : null,
         parentEnds[2] !== null ? new net.Socket({ fd: parentEnds[2], readable: true, writable: false }) : null,
       ];
       const child = new SupervisedChild(pid, streams, file, args);
+      child.route = this.filters.notif ? 'pending' : 'ptrace';
+      if (listener) this.pendingRoute.set(listener, child);
       child.exited.then(() => {}, () => {}).finally(() => {
         this.roots.delete(pid);
       });
       this.roots.set(pid, child);
       this.processes.add(pid);
+      this.tgids.set(pid, pid);
       this.updateRef();
       return child;
     } catch (err) {
       for (const fd of parentEnds) if (fd !== null) fs.closeSync(fd);
+      listener?.close();
+      if (listener) this.notifListeners.delete(listener);
       throw err;
     } finally {
       for (const fd of toClose) fs.closeSync(fd);
@@ -288,13 +353,41 @@ export class Supervisor extends EventEmitter {
     this.closing = true;
     for (const c of this.inflight.values()) c.ctl.abort(new Error('supervisor closed'));
     this.tracer?.close();
+    for (const l of this.notifListeners) l.close();
+    this.notifListeners.clear();
+    if (this.validityTimer) clearInterval(this.validityTimer);
     for (const child of this.roots.values()) if (!child.exitResult) child._exit(null, 9, false);
     this.processes.clear();
     this.updateRef();
   }
 
-  private actions: Uint32Array | undefined;
-  private routesPushed = false;
+  private readonly pendingRoute = new Map<NativeNotifListener, SupervisedChild>();
+  /** Closed listeners still count in stats(). */
+  private readonly allListeners: NativeNotifListener[] = [];
+
+  private makeListener(sock: number): NativeNotifListener {
+    const { NotifListener } = native();
+    const listener: NativeNotifListener = new NotifListener(
+      sock,
+      (ok: boolean, syncWakeup: boolean) => {
+        const child = this.pendingRoute.get(listener);
+        this.pendingRoute.delete(listener);
+        if (child) child.route = ok ? 'notif' : 'ptrace';
+        if (!ok) {
+          this.notifListeners.delete(listener);
+          listener.close();
+        }
+        this.emit('route', { pid: child?.pid, route: ok ? 'notif' : 'ptrace', syncWakeup });
+      },
+      (id: bigint, tid: number, nr: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint) =>
+        this.onNotifCall(listener, id, tid, nr, [a0, a1, a2, a3, a4, a5]),
+    );
+    for (const nr of this.table.wiredNumbers()) this.pushListenerRoute(listener, nr);
+    listener.ref(this.refd ?? true);
+    this.notifListeners.add(listener);
+    this.allListeners.push(listener);
+    return listener;
+  }
 
   private ensureTracer(): NativeTracer {
     if (!this.tracer) {
@@ -304,20 +397,38 @@ export class Supervisor extends EventEmitter {
     return this.tracer;
   }
 
-  /** Tell the tracer thread what a seccomp stop on nr does now. */
+  /** What the slot's top answer is, for the native fast paths. */
+  private nativeRoute(nr: number): [NativeRoute, number] {
+    const top = this.table.topConstant(nr);
+    if (top?.type === 'error') return [NativeRoute.Errno, top.errno];
+    if (top?.type === 'return') return [NativeRoute.Value, Number(BigInt.asIntN(64, top.value))];
+    if (this.table.hasHandlers(nr)) return [NativeRoute.Handler, 0];
+    if (this.table.bottom(nr) === 'kernel') return [NativeRoute.Continue, 0];
+    return [NativeRoute.Errno, 38 /* ENOSYS: the empty stub */];
+  }
+
+  /** Tell the tracer thread and every listener what a call on nr does now. */
   private pushRoute(nr: number): void {
-    if (!this.tracer || !this.table.isWired(nr)) return;
-    if (this.table.hasHandlers(nr)) this.tracer.setRoute(nr, NativeRoute.Handler, 0);
-    else if (this.table.bottom(nr) === 'kernel') this.tracer.setRoute(nr, NativeRoute.Continue, 0);
-    else this.tracer.setRoute(nr, NativeRoute.Errno, 38 /* ENOSYS: the empty stub */);
+    if (!this.table.isWired(nr)) return;
+    const [route, value] = this.nativeRoute(nr);
+    this.tracer?.setRoute(nr, route, value);
+    for (const l of this.notifListeners) l.setRoute(nr, route, value);
+  }
+
+  private pushListenerRoute(l: NativeNotifListener, nr: number): void {
+    const [route, value] = this.nativeRoute(nr);
+    l.setRoute(nr, route, value);
   }
 
   private updateRef(): void {
     const want = this.processes.size > 0 || this.inflight.size > 0;
-    if (!this.tracer || want === this.refd) return;
+    if (want === this.refd) return;
     this.refd = want;
-    if (want) this.tracer.ref();
-    else this.tracer.unref();
+    if (this.tracer) {
+      if (want) this.tracer.ref();
+      else this.tracer.unref();
+    }
+    for (const l of this.notifListeners) l.ref(want);
   }
 
   private onEvents(events: NativeEvent[]): void {
@@ -335,16 +446,16 @@ export class Supervisor extends EventEmitter {
   private onEvent(e: NativeEvent): void {
     switch (e.type) {
       case 'call':
-        this.onCall(e);
+        this.onTraceCall(e);
         return;
       case 'cancel': {
-        const key = `${e.tid}:${e.seq}`;
-        const c = this.inflight.get(key);
+        const c = this.inflight.get(`p${e.tid}:${e.seq}`);
         if (c) c.ctl.abort(new Error(`thread ${e.tid} is gone`));
         return;
       }
       case 'newProcess':
         this.processes.add(e.pid);
+        this.tgids.set(e.pid, e.pid);
         this.emit('process', { pid: e.pid, parent: e.parent });
         return;
       case 'exec':
@@ -355,6 +466,10 @@ export class Supervisor extends EventEmitter {
         return;
       case 'exit': {
         this.processes.delete(e.pid);
+        for (const [tid, c] of this.notifByTid) {
+          if (this.tgids.get(tid) === e.pid) c.ctl.abort(new Error(`process ${e.pid} exited`));
+        }
+        for (const [tid, tgid] of this.tgids) if (tgid === e.pid) this.tgids.delete(tid);
         this.roots.get(e.pid)?._exit(e.code, e.signal, e.core);
         this.emit('processExit', { pid: e.pid, code: e.code, signal: e.signal ? signalNames.get(e.signal) ?? null : null });
         if (this.processes.size === 0) this.emit('idle');
@@ -370,48 +485,125 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  private onCall(e: Extract<NativeEvent, { type: 'call' }>): void {
+  /** Thread group of a tid: known from the tracer's events, else /proc (a thread's first call can beat its clone event). */
+  private tgidOf(tid: number): number {
+    let tgid = this.tgids.get(tid);
+    if (tgid === undefined) {
+      try {
+        const m = /\nTgid:\s*(\d+)/.exec(fs.readFileSync(`/proc/${tid}/status`, 'latin1'));
+        tgid = m ? Number(m[1]) : tid;
+      } catch {
+        tgid = tid;
+      }
+      this.tgids.set(tid, tgid);
+    }
+    return tgid;
+  }
+
+  private site(nr: number, pid: number, tid: number, args: SyscallArgs, ctl: AbortController, validate?: () => boolean): CallSite {
+    return {
+      nr,
+      name: syscallByNr(nr)?.name ?? `syscall_${nr}`,
+      pid,
+      tid,
+      args,
+      signal: ctl.signal,
+      bottom: this.table.bottom(nr),
+      defaultTimeout: this.handlerTimeout,
+      report: (r) => this.report(r),
+      validate,
+    };
+  }
+
+  /** A call on the ptrace route: the tracee waits in a seccomp stop for answer(). */
+  private onTraceCall(e: Extract<NativeEvent, { type: 'call' }>): void {
     const tracer = this.tracer!;
-    const key = `${e.tid}:${e.seq}`;
+    const key = `p${e.tid}:${e.seq}`;
     const args = e.args as unknown as SyscallArgs;
     const chain = this.table.acquire(e.nr);
     const ctl = new AbortController();
-    const entry: InflightCall = { ctl, chain, done: false };
-    this.inflight.set(key, entry);
-    const info = syscallByNr(e.nr);
-    const site: CallSite = {
-      nr: e.nr,
-      name: info?.name ?? `syscall_${e.nr}`,
-      pid: e.pid,
-      tid: e.tid,
-      args,
-      signal: ctl.signal,
-      bottom: this.table.bottom(e.nr),
-      defaultTimeout: this.handlerTimeout,
-      report: (r) => this.report(r),
-    };
-    runLevel(site, chain, 0, args).then((o) => {
+    this.inflight.set(key, { ctl });
+    runLevel(this.site(e.nr, e.pid, e.tid, args, ctl), chain, 0, args).then((o) => {
       this.inflight.delete(key);
       this.table.release(chain);
-      if (!ctl.signal.aborted) this.answer(tracer, e.tid, e.seq, args, o);
+      if (!ctl.signal.aborted) {
+        switch (o.type) {
+          case 'return':
+            tracer.answer(e.tid, e.seq, 0, o.value);
+            break;
+          case 'error':
+            tracer.answer(e.tid, e.seq, 0, BigInt.asUintN(64, BigInt(-o.errno)));
+            break;
+          case 'kernel': {
+            const changed = o.args.map((a, i) => (a === args[i] ? undefined : BigInt.asUintN(64, a)));
+            tracer.answer(e.tid, e.seq, 1, 0n, changed.some((a) => a !== undefined) ? changed : undefined);
+            break;
+          }
+        }
+      }
       this.updateRef();
     });
   }
 
-  private answer(tracer: NativeTracer, tid: number, seq: bigint, orig: SyscallArgs, o: Outcome): void {
-    switch (o.type) {
-      case 'return':
-        tracer.answer(tid, seq, 0, o.value);
-        return;
-      case 'error':
-        tracer.answer(tid, seq, 0, BigInt.asUintN(64, BigInt(-o.errno)));
-        return;
-      case 'kernel': {
-        const changed = o.args.map((a, i) => (a === orig[i] ? undefined : BigInt.asUintN(64, a)));
-        tracer.answer(tid, seq, 1, 0n, changed.some((a) => a !== undefined) ? changed : undefined);
-        return;
+  /** A call on the user-notification route: answered with respond(), on this thread. */
+  private onNotifCall(listener: NativeNotifListener, id: bigint, tid: number, nr: number, args: SyscallArgs): void {
+    const key = `n${id}`;
+    // A thread has one call in flight: an older pending one was interrupted
+    // by a signal (the kernel will renotify or return EINTR) and is abandoned.
+    const older = this.notifByTid.get(tid);
+    if (older) older.ctl.abort(new Error('interrupted by a signal'));
+    const ctl = new AbortController();
+    const entry: InflightCall = { ctl, listener, id };
+    this.inflight.set(key, entry);
+    this.notifByTid.set(tid, entry);
+    const chain = this.table.acquire(nr);
+    const validate = () => listener.isValid(id);
+    runLevel(this.site(nr, this.tgidOf(tid), tid, args, ctl, validate), chain, 0, args).then((o) => {
+      this.inflight.delete(key);
+      if (this.notifByTid.get(tid) === entry) this.notifByTid.delete(tid);
+      this.table.release(chain);
+      if (!ctl.signal.aborted) {
+        if (o.type === 'return') listener.respond(id, 0, BigInt.asIntN(64, o.value));
+        else if (o.type === 'error') listener.respond(id, 0, BigInt(-o.errno));
+        else {
+          // Only the ptrace route can run the kernel's call with new arguments.
+          const rewritten = o.args.some((a, i) => a !== args[i]);
+          if (rewritten) {
+            this.report({
+              module: chain[0]?.module.name ?? '?', syscall: syscallByNr(nr)?.name ?? `syscall_${nr}`, nr, pid: this.tgidOf(tid), tid,
+              fault: 'invalid-result', detail: o, errno: 5,
+              message: `module "${chain[0]?.module.name}": ${syscallByNr(nr)?.name} handler passed rewritten arguments to the kernel on the user-notification route; use route: 'ptrace' (the call failed with EIO)`,
+            });
+            listener.respond(id, 0, -5n);
+          } else listener.respond(id, 1, 0n);
+        }
       }
-    }
+      this.updateRef();
+    });
+    this.watchValidity();
+    this.updateRef();
+  }
+
+  /**
+   * The kernel does not tell us when a notified call is interrupted by a
+   * signal (seccomp_unotify(2)); poll the validity of long-pending ones so
+   * that their handlers see call.signal abort.
+   */
+  private watchValidity(): void {
+    if (this.validityTimer) return;
+    this.validityTimer = setInterval(() => {
+      let pending = 0;
+      for (const c of this.notifByTid.values()) {
+        if (c.ctl.signal.aborted) continue;
+        pending++;
+        if (!c.listener!.isValid(c.id!)) c.ctl.abort(new Error('interrupted by a signal, or the thread died'));
+      }
+      if (pending === 0) {
+        clearInterval(this.validityTimer);
+        this.validityTimer = undefined;
+      }
+    }, 100);
+    this.validityTimer.unref();
   }
 
   private report(r: HandlerReport): void {

@@ -2,15 +2,18 @@
 #include <napi.h>
 
 #include "binding.h"
+#include "notif.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sysstub::TracerWrap::Init(env, exports);
+  sysstub::NotifListenerWrap::Init(env, exports);
   exports.Set("readMemory", Napi::Function::New(env, sysstub::JS_readMemory, "readMemory"));
   exports.Set("writeMemory", Napi::Function::New(env, sysstub::JS_writeMemory, "writeMemory"));
   exports.Set("readCString", Napi::Function::New(env, sysstub::JS_readCString, "readCString"));
   exports.Set("buildFilter", Napi::Function::New(env, sysstub::JS_buildFilter, "buildFilter"));
+  exports.Set("socketpair", Napi::Function::New(env, sysstub::JS_socketpair, "socketpair"));
   exports.Set("pipe", Napi::Function::New(env, sysstub::JS_pipe, "pipe"));
   exports.Set("isForegroundTty", Napi::Function::New(env, sysstub::JS_isForegroundTty, "isForegroundTty"));
   exports.Set("killSelfWith", Napi::Function::New(env, sysstub::JS_killSelfWith, "killSelfWith"));

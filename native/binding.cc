@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "seccomp_filter.h"
@@ -166,6 +167,15 @@ Napi::Value TracerWrap::JS_spawn(const Napi::CallbackInfo& info) {
   FilterProgram prog = BuildSeccompFilter(acts.Data(), acts.ElementLength());
   if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
   req.filter = std::move(prog.insns);
+  // Optional user-notification variant of the filter (see spawn.h).
+  Napi::Value notif = o.Get("notifActions");
+  if (notif.IsTypedArray()) {
+    Napi::Uint32Array nacts = notif.As<Napi::Uint32Array>();
+    FilterProgram nprog = BuildSeccompFilter(nacts.Data(), nacts.ElementLength());
+    if (!nprog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + nprog.error);
+    req.notif_filter = std::move(nprog.insns);
+    req.notif_sock = o.Get("notifSock").As<Napi::Number>().Int32Value();
+  }
   SpawnResult res = tracer_->Spawn(std::move(req));
   if (res.pid < 0) throw SystemErrorFor(env, res.error, res.syscall);
   return Napi::Number::New(env, res.pid);
@@ -175,7 +185,7 @@ Napi::Value TracerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
   if (tracer_) {
     tracer_->SetRoute(info[0].As<Napi::Number>().Uint32Value(),
                       static_cast<Route>(info[1].As<Napi::Number>().Uint32Value()),
-                      info[2].As<Napi::Number>().Int32Value());
+                      info[2].As<Napi::Number>().Int64Value());
   }
   return info.Env().Undefined();
 }
@@ -292,6 +302,17 @@ Napi::Value JS_pipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) throw SystemErrorFor(env, errno, "pipe2");
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+// socketpair(): [a, b], AF_UNIX SOCK_SEQPACKET, close-on-exec (the listener fd's way home).
+Napi::Value JS_socketpair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) throw SystemErrorFor(env, errno, "socketpair");
   Napi::Array a = Napi::Array::New(env, 2);
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);

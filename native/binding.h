@@ -33,6 +33,7 @@ Napi::Value JS_writeMemory(const Napi::CallbackInfo& info);
 Napi::Value JS_readCString(const Napi::CallbackInfo& info);
 Napi::Value JS_buildFilter(const Napi::CallbackInfo& info);
 Napi::Value JS_pipe(const Napi::CallbackInfo& info);
+Napi::Value JS_socketpair(const Napi::CallbackInfo& info);
 Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info);
 Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info);
 Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,6 +19,39 @@ const long kPtraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRA
                             PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
 
 namespace {
+
+// seccomp(2) with the no_new_privs dance: without CAP_SYS_ADMIN the filter
+// needs no_new_privs. Set it only then (as strace does), so a root supervisor
+// keeps setuid programs and /proc/PID/status NoNewPrivs exactly as they are natively.
+long InstallFilter(const std::vector<sock_filter>& insns, unsigned flags) {
+  sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (r < 0 && errno == EACCES) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  }
+  return r;
+}
+
+// Sends fd (or nothing, fd < 0) as one byte plus SCM_RIGHTS.
+void SendFd(int sock, int fd) {
+  char byte = fd >= 0 ? 'L' : 'P';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+}
 
 [[noreturn]] void ChildFail(int fd, int err) {
   // Same shape as libuv's exec-failure pipe: the errno, then exit 127.
@@ -61,16 +95,19 @@ namespace {
   while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR) {}
   if (n != 1) _exit(127);
 
-  sock_fprog prog{static_cast<unsigned short>(req.filter.size()),
-                  const_cast<sock_filter*>(req.filter.data())};
-  // seccomp(2): without CAP_SYS_ADMIN the filter needs no_new_privs. Set it
-  // only then (as strace does), so a root supervisor keeps setuid programs and
-  // /proc/PID/status NoNewPrivs exactly as they are natively.
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-    if (errno != EACCES) ChildFail(err_fd, errno);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(err_fd, errno);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) ChildFail(err_fd, errno);
+  bool installed = false;
+  if (req.notif_sock >= 0) {
+    long listener = InstallFilter(req.notif_filter, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    // EINVAL/ENOSYS: a kernel without user notification (< 5.0); EBUSY: this
+    // task already has a filter with a listener. Both fall back to ptrace.
+    SendFd(req.notif_sock, static_cast<int>(listener));
+    if (listener >= 0) {
+      close(static_cast<int>(listener));
+      installed = true;
+    }
+    close(req.notif_sock);
   }
+  if (!installed && InstallFilter(req.filter, 0) != 0) ChildFail(err_fd, errno);
   execve(req.file.c_str(), argv, envp);
   ChildFail(err_fd, errno);
 }

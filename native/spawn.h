@@ -17,6 +17,12 @@ struct SpawnRequest {
   std::string cwd;                  // empty: inherit
   int stdio[3] = {0, 1, 2};         // -1: /dev/null
   std::vector<sock_filter> filter;
+  // User-notification route: when notif_sock >= 0 the child first tries
+  // notif_filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and sends the listener
+  // fd over notif_sock (SCM_RIGHTS); if the kernel refuses, it installs
+  // `filter` (every slot on the ptrace route) and sends no fd.
+  std::vector<sock_filter> notif_filter;
+  int notif_sock = -1;
 };
 
 struct SpawnResult {

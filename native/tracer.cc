@@ -43,7 +43,7 @@ void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
 
 Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
   for (auto& r : routes_) r.store(static_cast<uint8_t>(Route::kContinue), std::memory_order_relaxed);
-  for (auto& e : route_errno_) e.store(0, std::memory_order_relaxed);
+  for (auto& e : route_value_) e.store(0, std::memory_order_relaxed);
   Waker::InstallHandler();
   thread_ = std::thread([this] { Run(); });
 }
@@ -76,9 +76,9 @@ SpawnResult Tracer::Spawn(SpawnRequest req) {
   return result;
 }
 
-void Tracer::SetRoute(uint32_t nr, Route route, int32_t err) {
+void Tracer::SetRoute(uint32_t nr, Route route, int64_t value) {
   if (nr > kMaxNr) return;
-  route_errno_[nr].store(err, std::memory_order_relaxed);
+  route_value_[nr].store(value, std::memory_order_relaxed);
   routes_[nr].store(static_cast<uint8_t>(route), std::memory_order_release);
 }
 
@@ -348,7 +348,14 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
     case Route::kErrno:
       stats_.native_answers++;
       regs.orig_rax = static_cast<unsigned long long>(-1);
-      regs.rax = static_cast<unsigned long long>(-static_cast<int64_t>(route_errno_[nr].load()));
+      regs.rax = static_cast<unsigned long long>(-route_value_[nr].load());
+      ptrace(PTRACE_SETREGS, tid, 0, &regs);
+      Cont(tid, 0);
+      return;
+    case Route::kValue:
+      stats_.native_answers++;
+      regs.orig_rax = static_cast<unsigned long long>(-1);
+      regs.rax = static_cast<unsigned long long>(route_value_[nr].load());
       ptrace(PTRACE_SETREGS, tid, 0, &regs);
       Cont(tid, 0);
       return;

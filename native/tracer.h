@@ -34,6 +34,7 @@ enum class Route : uint8_t {
   kContinue = 0,   // let the kernel run the call
   kErrno = 1,      // answer -errno natively, no JS (an empty stub slot: ENOSYS)
   kHandler = 2,    // ask JS
+  kValue = 3,      // answer a constant return value natively
 };
 
 struct TracerEvent {
@@ -62,7 +63,7 @@ class Tracer {
 
   // Main thread. Blocks until the tracer thread forked and seized the child.
   SpawnResult Spawn(SpawnRequest req);
-  void SetRoute(uint32_t nr, Route route, int32_t err);
+  void SetRoute(uint32_t nr, Route route, int64_t value);
   // kind 0: skip the call and return value; kind 1: let it run, with args[i]
   // replaced where bit i of args_mask is set.
   void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
@@ -117,7 +118,7 @@ class Tracer {
   bool closing_ = false;              // guarded by mu_
   bool closed_ = false;
   std::atomic<uint8_t> routes_[kMaxNr + 1];
-  std::atomic<int32_t> route_errno_[kMaxNr + 1];
+  std::atomic<int64_t> route_value_[kMaxNr + 1];
   uint64_t next_seq_ = 0;
   std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
   std::mutex events_mu_;

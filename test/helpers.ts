@@ -70,3 +70,12 @@ export async function runSupervised(
 export function runCli(args: string[], opts: RunOpts = {}): Promise<Outcome> {
   return runNative(process.execPath, [cli, ...args], opts);
 }
+
+/** Every route a handler slot can take; suites that apply to both run once per route. */
+export const ROUTES = ['auto', 'ptrace'] as const;
+export type Route = (typeof ROUTES)[number];
+
+/** Calls that reached the dispatcher (JS or a native constant) on this route. */
+export function trappedCalls(stats: { handlerCalls: number; nativeAnswers: number; notifCalls: number }, route: Route): number {
+  return route === 'ptrace' ? stats.handlerCalls + stats.nativeAnswers : stats.notifCalls;
+}

@@ -17,12 +17,39 @@ describe('stub table', () => {
     }
   });
 
-  it('an empty stub slot is answered natively, without a handler call', async () => {
+  it('an empty stub slot is answered natively, without a handler call, on both routes', async () => {
     const sup = new Supervisor();
-    const child = sup.spawn(fixture('loop'), ['10', '100'], { stdio: 'ignore' });
-    await child.exited;
-    expect(sup.stats()).toMatchObject({ seccompStops: 100, nativeAnswers: 100, handlerCalls: 0 });
+    await sup.spawn(fixture('loop'), ['10', '100'], { stdio: 'ignore' }).exited;
+    expect(sup.stats()).toMatchObject({ seccompStops: 0, notifCalls: 100, notifNativeAnswers: 100, handlerCalls: 0 });
     await sup.close();
+    const ptrace = new Supervisor({ route: 'ptrace' });
+    await ptrace.spawn(fixture('loop'), ['10', '100'], { stdio: 'ignore' }).exited;
+    expect(ptrace.stats()).toMatchObject({ seccompStops: 100, nativeAnswers: 100, handlerCalls: 0, notifCalls: 0 });
+    await ptrace.close();
+  });
+
+  it('constant answers ({ errno } / { value }) never enter JS; sealConstants compiles an errno into the filter', async () => {
+    const consts = defineModule({ name: 'consts', syscalls: { getpmsg: { errno: 'EPERM' }, putpmsg: { value: 5 } } });
+    for (const route of ['auto', 'ptrace'] as const) {
+      const sup = new Supervisor({ route, modules: [consts] });
+      let out = '';
+      for (const nr of ['181', '182']) {
+        const c = sup.spawn(stubcall, [nr], { stdio: ['ignore', 'pipe', 'ignore'] });
+        c.stdout!.on('data', (d: Buffer) => (out += d));
+        await c.closed;
+      }
+      expect(out).toBe('181 = -1 EPERM\n182 = 5\n');
+      const s = sup.stats();
+      expect(s.nativeAnswers + s.notifNativeAnswers).toBe(2);
+      await sup.close();
+    }
+    const sealed = new Supervisor({ modules: [consts], sealConstants: true });
+    const c = sealed.spawn(fixture('loop'), ['10', '50'], { stdio: 'ignore' });
+    await c.exited;
+    expect(sealed.slotRoute(181)).toBe('filter');
+    expect(sealed.stats()).toMatchObject({ seccompStops: 0, notifCalls: 0 });
+    expect(() => sealed.load(defineModule({ name: 'late', syscalls: { getpmsg: () => 1 } }))).toThrow(/answers itself .* sealed at spawn/);
+    await sealed.close();
   });
 
   it('a module adds a brand-new call at an unassigned number', async () => {

@@ -1,0 +1,249 @@
+#include "notif.h"
+
+#include <cerrno>
+#include <cstring>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "binding.h"
+
+// Not yet in Debian 12's uapi headers (Linux 6.6).
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+namespace sysstub {
+namespace {
+
+void ClosePoll(uv_poll_t*& p) {
+  if (!p) return;
+  uv_poll_stop(p);
+  uv_close(reinterpret_cast<uv_handle_t*>(p), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  p = nullptr;
+}
+
+}  // namespace
+
+Napi::Object NotifListenerWrap::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "NotifListener", {
+      InstanceMethod("respond", &NotifListenerWrap::JS_respond),
+      InstanceMethod("isValid", &NotifListenerWrap::JS_isValid),
+      InstanceMethod("setRoute", &NotifListenerWrap::JS_setRoute),
+      InstanceMethod("close", &NotifListenerWrap::JS_close),
+      InstanceMethod("stats", &NotifListenerWrap::JS_stats),
+      InstanceMethod("ref", &NotifListenerWrap::JS_ref),
+  });
+  exports.Set("NotifListener", cls);
+  return exports;
+}
+
+NotifListenerWrap::NotifListenerWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NotifListenerWrap>(info), env_(info.Env()) {
+  if (!info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsFunction()) {
+    throw Napi::TypeError::New(env_, "NotifListener(sockFd, onReady, onCall)");
+  }
+  sock_ = info[0].As<Napi::Number>().Int32Value();
+  on_ready_ = Napi::Persistent(info[1].As<Napi::Function>());
+  on_call_ = Napi::Persistent(info[2].As<Napi::Function>());
+  async_ = std::make_unique<Napi::AsyncContext>(env_, "sysstub:notif");
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env_, &loop);
+  sock_poll_ = new uv_poll_t;
+  uv_poll_init(loop, sock_poll_, sock_);
+  sock_poll_->data = this;
+  uv_poll_start(sock_poll_, UV_READABLE | UV_DISCONNECT, OnSocket);
+}
+
+NotifListenerWrap::~NotifListenerWrap() { Stop(); }
+
+void NotifListenerWrap::Stop() {
+  ClosePoll(sock_poll_);
+  ClosePoll(listener_poll_);
+  if (sock_ >= 0) close(sock_);
+  if (listener_ >= 0) close(listener_);
+  sock_ = listener_ = -1;
+}
+
+void NotifListenerWrap::OnSocket(uv_poll_t* h, int, int) {
+  static_cast<NotifListenerWrap*>(h->data)->ReceiveListener();
+}
+
+// The child sends one byte: 'L' with the listener fd, or 'P' when it fell back
+// to the ptrace route. EOF: it died before installing any filter.
+void NotifListenerWrap::ReceiveListener() {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(sock_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  int fd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  }
+  ClosePoll(sock_poll_);
+  close(sock_);
+  sock_ = -1;
+  if (fd >= 0) {
+    listener_ = fd;
+    // 6.6+: the kernel wakes us on the CPU of the notifying task (a cross-CPU
+    // wake-up costs tens of microseconds in a VM). EINVAL on older kernels.
+    uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+    sync_wakeup_ = ioctl(listener_, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env_, &loop);
+    listener_poll_ = new uv_poll_t;
+    uv_poll_init(loop, listener_poll_, listener_);
+    listener_poll_->data = this;
+    uv_poll_start(listener_poll_, UV_READABLE | UV_DISCONNECT, OnListener);
+    if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(listener_poll_));
+  }
+  Napi::HandleScope scope(env_);
+  try {
+    on_ready_.MakeCallback(Value(), {Napi::Boolean::New(env_, fd >= 0), Napi::Boolean::New(env_, sync_wakeup_)}, *async_);
+  } catch (const Napi::Error& e) {
+    fprintf(stderr, "sysstub: internal error in notif ready: %s\n", e.Message().c_str());
+  }
+}
+
+void NotifListenerWrap::OnListener(uv_poll_t* h, int status, int events) {
+  auto* self = static_cast<NotifListenerWrap*>(h->data);
+  // POLLHUP: no task uses the filter any more (every tracee of this tree exited).
+  if ((status < 0 || (events & UV_DISCONNECT)) && !(events & UV_READABLE)) {
+    self->Stop();
+    return;
+  }
+  self->Drain();
+}
+
+int NotifListenerWrap::Send(uint64_t id, int64_t val, int32_t error, uint32_t flags) {
+  seccomp_notif_resp resp{};
+  resp.id = id;
+  resp.val = val;
+  resp.error = error;
+  resp.flags = flags;
+  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) return 0;
+  return -errno;  // ENOENT: the call was interrupted by a signal, or its task died
+}
+
+// Receive every pending notification. RECV blocks when none is pending, so
+// check readiness with a zero-timeout poll between them.
+void NotifListenerWrap::Drain() {
+  Napi::HandleScope scope(env_);
+  for (int budget = 64; budget > 0 && listener_ >= 0; budget--) {
+    pollfd p{listener_, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) return;
+    seccomp_notif req{};
+    if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+      if (errno == EINTR || errno == ENOENT) continue;  // ENOENT: the caller died meanwhile
+      return;
+    }
+    received_++;
+    int nr = req.data.nr;
+    // The filter only notifies x86-64 calls to handler slots (seccomp_filter.cc).
+    Route route = (nr >= 0 && nr <= static_cast<int>(kMaxNr)) ? routes_[nr] : Route::kContinue;
+    switch (route) {
+      case Route::kContinue:
+        native_answers_++;
+        Send(req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+        continue;
+      case Route::kErrno:
+        native_answers_++;
+        Send(req.id, 0, static_cast<int32_t>(-route_value_[nr]), 0);
+        continue;
+      case Route::kValue:
+        native_answers_++;
+        Send(req.id, route_value_[nr], 0, 0);
+        continue;
+      case Route::kHandler:
+        break;
+    }
+    handler_calls_++;
+    napi_value argv[9];
+    argv[0] = Napi::BigInt::New(env_, static_cast<uint64_t>(req.id));
+    argv[1] = Napi::Number::New(env_, req.pid);
+    argv[2] = Napi::Number::New(env_, nr);
+    for (int i = 0; i < 6; i++) argv[3 + i] = Napi::BigInt::New(env_, static_cast<uint64_t>(req.data.args[i]));
+    try {
+      on_call_.MakeCallback(Value(), 9, argv, *async_);
+    } catch (const Napi::Error& e) {
+      // The JS dispatcher answers every call itself; this is a last resort.
+      fprintf(stderr, "sysstub: internal error in notif dispatch: %s\n", e.Message().c_str());
+      Send(req.id, 0, -EIO, 0);
+    }
+  }
+}
+
+// respond(id, kind, value): kind 0 returns value (an errno if it is -1..-4095),
+// kind 1 lets the kernel run the call (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
+// Returns 0 or -errno (-ENOENT when the call is gone).
+Napi::Value NotifListenerWrap::JS_respond(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (listener_ < 0) return Napi::Number::New(env, -EBADF);
+  bool lossless;
+  uint64_t id = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  int kind = info[1].As<Napi::Number>().Int32Value();
+  int64_t value = info[2].As<Napi::BigInt>().Int64Value(&lossless);
+  int rc;
+  if (kind == 1) rc = Send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+  else if (value < 0 && value >= -4095) rc = Send(id, 0, static_cast<int32_t>(value), 0);
+  else rc = Send(id, value, 0, 0);
+  return Napi::Number::New(env, rc);
+}
+
+// isValid(id): the notification is still pending (seccomp_unotify(2): check
+// after reading target memory, since the pid may have been reused).
+Napi::Value NotifListenerWrap::JS_isValid(const Napi::CallbackInfo& info) {
+  bool lossless;
+  uint64_t id = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  bool ok = listener_ >= 0 && ioctl(listener_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
+// setRoute(nr, route, value): 0 continue, 1 errno (value), 2 JS handler, 3 return value.
+Napi::Value NotifListenerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
+  uint32_t nr = info[0].As<Napi::Number>().Uint32Value();
+  if (nr <= kMaxNr) {
+    routes_[nr] = static_cast<Route>(info[1].As<Napi::Number>().Uint32Value());
+    route_value_[nr] = info[2].As<Napi::Number>().Int64Value();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NotifListenerWrap::JS_close(const Napi::CallbackInfo& info) {
+  Stop();
+  return info.Env().Undefined();
+}
+
+// ref(bool): whether a live listener keeps Node's event loop alive.
+Napi::Value NotifListenerWrap::JS_ref(const Napi::CallbackInfo& info) {
+  bool on = info[0].ToBoolean();
+  ref_ = on;
+  for (uv_poll_t* p : {sock_poll_, listener_poll_}) {
+    if (!p) continue;
+    if (on) uv_ref(reinterpret_cast<uv_handle_t*>(p));
+    else uv_unref(reinterpret_cast<uv_handle_t*>(p));
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NotifListenerWrap::JS_stats(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("received", static_cast<double>(received_));
+  o.Set("handlerCalls", static_cast<double>(handler_calls_));
+  o.Set("nativeAnswers", static_cast<double>(native_answers_));
+  o.Set("syncWakeup", sync_wakeup_);
+  return o;
+}
+
+}  // namespace sysstub

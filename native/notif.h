@@ -1,0 +1,53 @@
+// The user-notification route: seccomp_unotify(2). A listener fd per spawned
+// tree, polled by Node's own event loop (uv_poll): a handler slot's call is
+// received, answered natively when its answer is a constant, or passed to JS
+// in the same loop iteration, and answered with SECCOMP_IOCTL_NOTIF_SEND.
+// No tracer thread and no thread hop on this path.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <napi.h>
+#include <uv.h>
+
+#include "seccomp_filter.h"
+
+namespace sysstub {
+
+class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports);
+  // new NotifListener(sockFd, onReady(ok), onCall(id, tid, nr, a0..a5))
+  explicit NotifListenerWrap(const Napi::CallbackInfo& info);
+  ~NotifListenerWrap() override;
+
+ private:
+  enum class Route : uint8_t { kContinue = 0, kErrno = 1, kHandler = 2, kValue = 3 };
+
+  static void OnSocket(uv_poll_t* h, int status, int events);
+  static void OnListener(uv_poll_t* h, int status, int events);
+  void ReceiveListener();
+  void Drain();
+  void Stop();
+  int Send(uint64_t id, int64_t val, int32_t error, uint32_t flags);
+
+  Napi::Value JS_respond(const Napi::CallbackInfo& info);
+  Napi::Value JS_isValid(const Napi::CallbackInfo& info);
+  Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
+  Napi::Value JS_stats(const Napi::CallbackInfo& info);
+  Napi::Value JS_ref(const Napi::CallbackInfo& info);
+
+  Napi::Env env_;
+  Napi::FunctionReference on_ready_, on_call_;
+  std::unique_ptr<Napi::AsyncContext> async_;
+  int sock_ = -1, listener_ = -1;
+  uv_poll_t* sock_poll_ = nullptr;
+  uv_poll_t* listener_poll_ = nullptr;
+  std::array<Route, kMaxNr + 1> routes_{};
+  std::array<int64_t, kMaxNr + 1> route_value_{};
+  uint64_t received_ = 0, handler_calls_ = 0, native_answers_ = 0;
+  bool sync_wakeup_ = false;
+  bool ref_ = true;
+};
+
+}  // namespace sysstub
