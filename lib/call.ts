@@ -29,13 +29,37 @@ export interface HandlerReport {
   message: string;
 }
 
+/**
+ * Abandonment of one call (thread death, signal, shutdown). The AbortSignal
+ * handlers see is only created if a handler asks for it: most never do, and
+ * an AbortController per call is measurable on the fast path.
+ */
+export class CallAbort {
+  aborted = false;
+  private ctl: AbortController | undefined;
+  get signal(): AbortSignal {
+    if (!this.ctl) {
+      this.ctl = new AbortController();
+      if (this.aborted) this.ctl.abort(this.reason);
+    }
+    return this.ctl.signal;
+  }
+  private reason: unknown;
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ctl?.abort(reason);
+  }
+}
+
 export interface CallSite {
   nr: number;
   name: string;
   pid: number;
   tid: number;
   args: SyscallArgs;
-  signal: AbortSignal;
+  abort: CallAbort;
   bottom: SlotBottom;
   defaultTimeout: number | null;
   report(r: HandlerReport): void;
@@ -86,7 +110,6 @@ class TracedCall implements Call {
   readonly name: string;
   readonly pid: number;
   readonly tid: number;
-  readonly signal: AbortSignal;
 
   constructor(
     private readonly site: CallSite,
@@ -98,7 +121,10 @@ class TracedCall implements Call {
     this.name = site.name;
     this.pid = site.pid;
     this.tid = site.tid;
-    this.signal = site.signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.site.abort.signal;
   }
 
   int(i: number): number {
@@ -157,20 +183,26 @@ class TracedCall implements Call {
       }
       nextArgs = a as unknown as SyscallArgs;
     }
-    return runLevel(this.site, this.chain, this.level + 1, nextArgs);
+    const o = runLevel(this.site, this.chain, this.level + 1, nextArgs);
+    return o instanceof Promise ? o : Promise.resolve(o);
   }
 }
 
-/** Run the chain from `level` down: the handler there, or the slot's bottom. Never rejects. */
-export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs): Promise<Outcome> {
+/**
+ * Run the chain from `level` down: the handler there, or the slot's bottom.
+ * Synchronous when the handler is (the common case: no promise, no microtask
+ * between the call and its answer); a promise otherwise. Never throws or rejects.
+ */
+export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs): Outcome | Promise<Outcome> {
   if (level >= chain.length) {
-    return Promise.resolve(site.bottom === 'kernel' ? { type: 'kernel', args } : failure(38 /* ENOSYS */));
+    return site.bottom === 'kernel' ? { type: 'kernel', args } : failure(38 /* ENOSYS */);
   }
   const entry = chain[level];
+  if (entry.constant) return entry.constant;
   const call = new TracedCall(site, args, chain, level);
   const fault = (kind: HandlerFault, detail: unknown, errno: number, what: string): Outcome => {
     // A call abandoned by its thread (death, signal) is nobody's fault.
-    if (site.signal.aborted) return failure(errno);
+    if (site.abort.aborted) return failure(errno);
     site.report({
       module: entry.module.name, syscall: site.name, nr: site.nr, pid: site.pid, tid: site.tid,
       fault: kind, detail, errno,
@@ -192,9 +224,9 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
   try {
     result = entry.handler(call);
   } catch (err) {
-    return Promise.resolve(crash(err));
+    return crash(err);
   }
-  if (!(result instanceof Promise)) return Promise.resolve(settle(result));
+  if (!(result instanceof Promise)) return settle(result);
 
   const timeout = entry.timeout === undefined ? site.defaultTimeout : entry.timeout;
   const answered = result.then(settle, crash);

@@ -192,6 +192,7 @@ export class StubTable {
       const stack = this.stacks.get(nr) ?? [];
       stack.push(entry);
       this.stacks.set(nr, stack);
+      this.chains.delete(nr);
       this.onSlotChange(nr);
     }
     return lm;
@@ -213,6 +214,7 @@ export class StubTable {
       const kept = stack.filter((e) => e.module !== lm);
       if (kept.length !== stack.length) {
         this.stacks.set(nr, kept);
+        this.chains.delete(nr);
         this.onSlotChange(nr);
       }
     }
@@ -220,17 +222,25 @@ export class StubTable {
     return new Promise((resolve) => lm.drained.push(resolve));
   }
 
+  /** Per slot: the chain a call starting now runs (top first) and its distinct modules; rebuilt on load/unload. */
+  private readonly chains = new Map<number, { chain: HandlerEntry[]; mods: LoadedModule[] }>();
+
   /** The handlers a call starting now runs, top first; each module is held until release(). */
-  acquire(nr: number): HandlerEntry[] {
-    const stack = this.stacks.get(nr);
-    if (!stack || stack.length === 0) return [];
-    const chain = stack.slice().reverse();
-    for (const m of new Set(chain.map((e) => e.module))) m.inflight++;
-    return chain;
+  acquire(nr: number): readonly HandlerEntry[] {
+    let c = this.chains.get(nr);
+    if (!c) {
+      const chain = (this.stacks.get(nr) ?? []).slice().reverse();
+      c = { chain, mods: [...new Set(chain.map((e) => e.module))] };
+      this.chains.set(nr, c);
+    }
+    for (const m of c.mods) m.inflight++;
+    return c.chain;
   }
 
   release(chain: readonly HandlerEntry[]): void {
-    for (const m of new Set(chain.map((e) => e.module))) {
+    if (chain.length === 0) return;
+    const seen = chain.length === 1 ? [chain[0].module] : [...new Set(chain.map((e) => e.module))];
+    for (const m of seen) {
       m.inflight--;
       if (m.inflight === 0 && m.unloading) {
         for (const resolve of m.drained.splice(0)) resolve();

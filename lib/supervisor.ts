@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { runLevel, type CallSite, type HandlerReport } from './call.js';
+import { CallAbort, runLevel, type CallSite, type HandlerReport } from './call.js';
 import { errnoName, strerror } from './errno.js';
 import { type Module, type ModuleDefinition, type Outcome, type SyscallArgs } from './module.js';
 import { native, NativeRoute, type NativeEvent, type NativeNotifListener, type NativeTracer, type TracerStats } from './native.js';
@@ -170,7 +170,7 @@ export class SupervisedChild extends EventEmitter {
 }
 
 interface InflightCall {
-  ctl: AbortController;
+  ctl: CallAbort;
   /** notif route: the listener and notification id, for validity checks. */
   listener?: NativeNotifListener;
   id?: bigint;
@@ -500,14 +500,14 @@ export class Supervisor extends EventEmitter {
     return tgid;
   }
 
-  private site(nr: number, pid: number, tid: number, args: SyscallArgs, ctl: AbortController, validate?: () => boolean): CallSite {
+  private site(nr: number, pid: number, tid: number, args: SyscallArgs, ctl: CallAbort, validate?: () => boolean): CallSite {
     return {
       nr,
       name: syscallByNr(nr)?.name ?? `syscall_${nr}`,
       pid,
       tid,
       args,
-      signal: ctl.signal,
+      abort: ctl,
       bottom: this.table.bottom(nr),
       defaultTimeout: this.handlerTimeout,
       report: (r) => this.report(r),
@@ -521,12 +521,11 @@ export class Supervisor extends EventEmitter {
     const key = `p${e.tid}:${e.seq}`;
     const args = e.args as unknown as SyscallArgs;
     const chain = this.table.acquire(e.nr);
-    const ctl = new AbortController();
-    this.inflight.set(key, { ctl });
-    runLevel(this.site(e.nr, e.pid, e.tid, args, ctl), chain, 0, args).then((o) => {
+    const ctl = new CallAbort();
+    const finish = (o: Outcome) => {
       this.inflight.delete(key);
       this.table.release(chain);
-      if (!ctl.signal.aborted) {
+      if (!ctl.aborted) {
         switch (o.type) {
           case 'return':
             tracer.answer(e.tid, e.seq, 0, o.value);
@@ -541,47 +540,57 @@ export class Supervisor extends EventEmitter {
           }
         }
       }
-      this.updateRef();
-    });
+    };
+    this.inflight.set(key, { ctl });
+    const o = runLevel(this.site(e.nr, e.pid, e.tid, args, ctl), chain, 0, args);
+    if (o instanceof Promise) {
+      o.then((r) => {
+        finish(r);
+        this.updateRef();
+      });
+    } else finish(o);
   }
 
   /** A call on the user-notification route: answered with respond(), on this thread. */
   private onNotifCall(listener: NativeNotifListener, id: bigint, tid: number, nr: number, args: SyscallArgs): void {
-    const key = `n${id}`;
     // A thread has one call in flight: an older pending one was interrupted
     // by a signal (the kernel will renotify or return EINTR) and is abandoned.
     const older = this.notifByTid.get(tid);
     if (older) older.ctl.abort(new Error('interrupted by a signal'));
-    const ctl = new AbortController();
+    const ctl = new CallAbort();
     const entry: InflightCall = { ctl, listener, id };
-    this.inflight.set(key, entry);
-    this.notifByTid.set(tid, entry);
     const chain = this.table.acquire(nr);
-    const validate = () => listener.isValid(id);
-    runLevel(this.site(nr, this.tgidOf(tid), tid, args, ctl, validate), chain, 0, args).then((o) => {
-      this.inflight.delete(key);
+    const pid = this.tgidOf(tid);
+    const finish = (o: Outcome) => {
       if (this.notifByTid.get(tid) === entry) this.notifByTid.delete(tid);
       this.table.release(chain);
-      if (!ctl.signal.aborted) {
-        if (o.type === 'return') listener.respond(id, 0, BigInt.asIntN(64, o.value));
-        else if (o.type === 'error') listener.respond(id, 0, BigInt(-o.errno));
-        else {
-          // Only the ptrace route can run the kernel's call with new arguments.
-          const rewritten = o.args.some((a, i) => a !== args[i]);
-          if (rewritten) {
-            this.report({
-              module: chain[0]?.module.name ?? '?', syscall: syscallByNr(nr)?.name ?? `syscall_${nr}`, nr, pid: this.tgidOf(tid), tid,
-              fault: 'invalid-result', detail: o, errno: 5,
-              message: `module "${chain[0]?.module.name}": ${syscallByNr(nr)?.name} handler passed rewritten arguments to the kernel on the user-notification route; use route: 'ptrace' (the call failed with EIO)`,
-            });
-            listener.respond(id, 0, -5n);
-          } else listener.respond(id, 1, 0n);
-        }
+      if (ctl.aborted) return;
+      if (o.type === 'return') listener.respond(id, 0, BigInt.asIntN(64, o.value));
+      else if (o.type === 'error') listener.respond(id, 0, BigInt(-o.errno));
+      else if (o.args.every((a, i) => a === args[i])) listener.respond(id, 1, 0n);
+      else {
+        // Only the ptrace route can run the kernel's call with new arguments.
+        const name = syscallByNr(nr)?.name ?? `syscall_${nr}`;
+        this.report({
+          module: chain[0]?.module.name ?? '?', syscall: name, nr, pid, tid, fault: 'invalid-result', detail: o, errno: 5,
+          message: `module "${chain[0]?.module.name}": ${name} handler passed rewritten arguments to the kernel on the user-notification route; use route: 'ptrace' (the call failed with EIO)`,
+        });
+        listener.respond(id, 0, -5n);
       }
+    };
+    this.notifByTid.set(tid, entry);
+    const o = runLevel(this.site(nr, pid, tid, args, ctl, () => listener.isValid(id)), chain, 0, args);
+    if (o instanceof Promise) {
+      const key = `n${id}`;
+      this.inflight.set(key, entry);
+      this.watchValidity();
       this.updateRef();
-    });
-    this.watchValidity();
-    this.updateRef();
+      o.then((r) => {
+        this.inflight.delete(key);
+        finish(r);
+        this.updateRef();
+      });
+    } else finish(o);
   }
 
   /**
@@ -594,7 +603,7 @@ export class Supervisor extends EventEmitter {
     this.validityTimer = setInterval(() => {
       let pending = 0;
       for (const c of this.notifByTid.values()) {
-        if (c.ctl.signal.aborted) continue;
+        if (c.ctl.aborted) continue;
         pending++;
         if (!c.listener!.isValid(c.id!)) c.ctl.abort(new Error('interrupted by a signal, or the thread died'));
       }
