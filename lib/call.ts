@@ -65,6 +65,19 @@ export interface CallSite {
   report(r: HandlerReport): void;
   /** notif route: false once the notification is gone (seccomp_unotify(2) NOTIF_ID_VALID). */
   validate?: () => boolean;
+  /** Undos registered with call.onAbandoned(). */
+  undo?: (() => void)[];
+}
+
+/** Run a call's undos after its answer could not be delivered; a throwing undo is reported, not fatal. */
+export function runUndos(site: CallSite): void {
+  for (const fn of site.undo?.splice(0) ?? []) {
+    try {
+      fn();
+    } catch (err) {
+      process.stderr.write(`sysstub: an onAbandoned() undo for ${site.name} (tid ${site.tid}) threw: ${(err as Error)?.stack ?? err}\n`);
+    }
+  }
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -170,6 +183,11 @@ class TracedCall implements Call {
     }
     if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
     return s;
+  }
+
+  onAbandoned(undo: () => void): void {
+    if (typeof undo !== 'function') throw new TypeError('onAbandoned: undo must be a function');
+    (this.site.undo ??= []).push(undo);
   }
 
   next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {

@@ -129,18 +129,24 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
         : `sysstub: pid ${r.pid}: user notification unavailable (kernel < 5.0, or the program already has a listener); every slot on the ptrace route\n`);
     });
   }
-  const child = sup.spawn(prog, args, { stdio: 'inherit' });
-
   // Signals sent to sysstub reach the target. A terminal's Ctrl-C / Ctrl-\
   // already reached it (same foreground process group): don't deliver twice.
+  // Installed before the spawn: a signal that arrives meanwhile is delivered
+  // as soon as the child exists, instead of killing sysstub (and, through
+  // PTRACE_O_EXITKILL, the child) with Node's default action.
+  let child: ReturnType<typeof sup.spawn> | undefined;
+  const early: NodeJS.Signals[] = [];
   const handlers = FORWARDED.map((sig) => {
     const h = () => {
       if ((sig === 'SIGINT' || sig === 'SIGQUIT') && native().isForegroundTty()) return;
-      child.kill(sig);
+      if (child) child.kill(sig);
+      else early.push(sig);
     };
     process.on(sig, h);
     return [sig, h] as const;
   });
+  child = sup.spawn(prog, args, { stdio: 'inherit' });
+  for (const sig of early) child.kill(sig);
 
   let result;
   try {

@@ -72,6 +72,15 @@ export interface Call {
   readCString(addr: bigint | number, max?: number): string;
 
   /**
+   * Register an undo for this handler's side effects. It runs if the answer
+   * never reaches the caller: the call was interrupted by a signal after the
+   * handler answered (the kernel then restarts it, and the handler sees it
+   * again, or fails it with EINTR), or the thread died. Example: a message
+   * taken from a queue goes back.
+   */
+  onAbandoned(undo: () => void): void;
+
+  /**
    * Defer to the module below (ending at the kernel, or ENOSYS for a stub slot).
    * With args, the call continues with those arguments (ptrace route only).
    * Return the outcome to pass it on, or inspect it first.

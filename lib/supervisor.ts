@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { CallAbort, runLevel, type CallSite, type HandlerReport } from './call.js';
+import { CallAbort, runLevel, runUndos, type CallSite, type HandlerReport } from './call.js';
 import { errnoName, strerror } from './errno.js';
 import { type Module, type ModuleDefinition, type Outcome, type SyscallArgs } from './module.js';
 import { native, NativeRoute, type NativeEvent, type NativeNotifListener, type NativeTracer, type TracerStats } from './native.js';
@@ -522,10 +522,12 @@ export class Supervisor extends EventEmitter {
     const args = e.args as unknown as SyscallArgs;
     const chain = this.table.acquire(e.nr);
     const ctl = new CallAbort();
+    const site = this.site(e.nr, e.pid, e.tid, args, ctl);
     const finish = (o: Outcome) => {
       this.inflight.delete(key);
       this.table.release(chain);
-      if (!ctl.aborted) {
+      if (ctl.aborted) runUndos(site);
+      else {
         switch (o.type) {
           case 'return':
             tracer.answer(e.tid, e.seq, 0, o.value);
@@ -542,7 +544,7 @@ export class Supervisor extends EventEmitter {
       }
     };
     this.inflight.set(key, { ctl });
-    const o = runLevel(this.site(e.nr, e.pid, e.tid, args, ctl), chain, 0, args);
+    const o = runLevel(site, chain, 0, args);
     if (o instanceof Promise) {
       o.then((r) => {
         finish(r);
@@ -561,13 +563,15 @@ export class Supervisor extends EventEmitter {
     const entry: InflightCall = { ctl, listener, id };
     const chain = this.table.acquire(nr);
     const pid = this.tgidOf(tid);
+    const site = this.site(nr, pid, tid, args, ctl, () => listener.isValid(id));
     const finish = (o: Outcome) => {
       if (this.notifByTid.get(tid) === entry) this.notifByTid.delete(tid);
       this.table.release(chain);
-      if (ctl.aborted) return;
-      if (o.type === 'return') listener.respond(id, 0, BigInt.asIntN(64, o.value));
-      else if (o.type === 'error') listener.respond(id, 0, BigInt(-o.errno));
-      else if (o.args.every((a, i) => a === args[i])) listener.respond(id, 1, 0n);
+      if (ctl.aborted) return runUndos(site);
+      let rc: number;
+      if (o.type === 'return') rc = listener.respond(id, 0, BigInt.asIntN(64, o.value));
+      else if (o.type === 'error') rc = listener.respond(id, 0, BigInt(-o.errno));
+      else if (o.args.every((a, i) => a === args[i])) rc = listener.respond(id, 1, 0n);
       else {
         // Only the ptrace route can run the kernel's call with new arguments.
         const name = syscallByNr(nr)?.name ?? `syscall_${nr}`;
@@ -575,11 +579,13 @@ export class Supervisor extends EventEmitter {
           module: chain[0]?.module.name ?? '?', syscall: name, nr, pid, tid, fault: 'invalid-result', detail: o, errno: 5,
           message: `module "${chain[0]?.module.name}": ${name} handler passed rewritten arguments to the kernel on the user-notification route; use route: 'ptrace' (the call failed with EIO)`,
         });
-        listener.respond(id, 0, -5n);
+        rc = listener.respond(id, 0, -5n);
       }
+      // ENOENT: a signal interrupted the call after the handler answered.
+      if (rc < 0 && site.undo?.length) runUndos(site);
     };
     this.notifByTid.set(tid, entry);
-    const o = runLevel(this.site(nr, pid, tid, args, ctl, () => listener.isValid(id)), chain, 0, args);
+    const o = runLevel(site, chain, 0, args);
     if (o instanceof Promise) {
       const key = `n${id}`;
       this.inflight.set(key, entry);

@@ -184,14 +184,32 @@ export class StreamQueue {
    * to a bad receive buffer. What was not taken stays at the head, in its class.
    * Returns undefined, without calling copyOut, when no message is eligible.
    */
-  receive(want: Want, limits: Limits, copyOut?: (d: Delivery) => void): Delivery | undefined {
+  receive(want: Want, limits: Limits, copyOut?: (d: Delivery) => void, taken?: (original: StreamMessage, rest: StreamMessage | null) => void): Delivery | undefined {
     const m = this.head(want);
     if (m === undefined) return undefined;
     const { delivery, rest } = split(m, limits);
     copyOut?.(delivery);
     if (rest === null) this.#messages.shift();
     else this.#messages[0] = rest;
+    taken?.(m, rest);
     return delivery;
+  }
+
+  /**
+   * Undo a receive(): put the whole original message back at the head of its
+   * class (replacing what receive() left of it, if that is still there), then
+   * wake waiters. For a taken message whose answer never reached the caller.
+   */
+  restore(original: StreamMessage, rest: StreamMessage | null): void {
+    const i = rest === null ? -1 : this.#messages.indexOf(rest);
+    if (i >= 0) this.#messages[i] = original;
+    else {
+      const r = rank(original);
+      let at = this.#messages.findIndex((q) => rank(q) <= r);
+      if (at < 0) at = this.#messages.length;
+      this.#messages.splice(at, 0, original);
+    }
+    for (const wake of [...this.#waiters]) wake();
   }
 
   /**

@@ -168,7 +168,14 @@ export function streams(): Module {
     const queue = table.get(fd.key);
     try {
       for (;;) {
-        const d = queue.receive(want, limits, copyOut);
+        // If the answer never reaches the caller (a signal interrupted the call
+        // after we answered; the kernel restarts it), the message goes back.
+        const d = queue.receive(want, limits, copyOut, (original, rest) =>
+          call.onAbandoned(() => {
+            table.get(fd.key).restore(original, rest);
+            table.release(fd.key);
+          }),
+        );
         if (d !== undefined) return d.more;
         if ((fd.flags & O_NONBLOCK) !== 0) throw new SyscallError('EAGAIN');
         try {

@@ -261,3 +261,25 @@ describe('flag validation', () => {
     expect(returnedFlags({ hipri: false }, 'msg')).toBe(0);
   });
 });
+
+describe('StreamQueue.restore', () => {
+  it('puts a taken message back at the head of its class, whole, and wakes waiters', async () => {
+    const { StreamQueue } = await import('../../lib/modules/streams-queue.js');
+    const q = new StreamQueue();
+    const enc = (s: string) => new TextEncoder().encode(s);
+    q.put({ hipri: false, band: 3, ctl: null, data: enc('first') });
+    q.put({ hipri: false, band: 3, ctl: null, data: enc('second') });
+    let original: unknown;
+    let rest: unknown;
+    const want = { kind: 'any' } as const;
+    const d = q.receive(want, { ctl: -1, data: 2 }, undefined, (o, r) => ((original = o), (rest = r)));
+    expect(d).toBeDefined();
+    expect(rest).not.toBeNull(); // truncated: "rst" stayed
+    q.restore(original as never, rest as never);
+    expect(q.messages().map((m) => new TextDecoder().decode(m.data!))).toEqual(['first', 'second']);
+    q.receive(want, { ctl: -1, data: 64 }, undefined, (o, r) => ((original = o), (rest = r)));
+    expect(q.messages()).toHaveLength(1);
+    q.restore(original as never, rest as never);
+    expect(q.messages().map((m) => new TextDecoder().decode(m.data!))).toEqual(['first', 'second']);
+  });
+});

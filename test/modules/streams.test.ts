@@ -75,6 +75,7 @@ function fakeCall(name: string, args: (bigint | number)[], mem: FakeMemory, sign
     readCString: () => {
       throw new Error('not used');
     },
+    onAbandoned: () => {},
     next: () => Promise.reject(new Error('not used')),
   };
 }
