@@ -58,7 +58,8 @@ export interface CallSite {
   name: string;
   pid: number;
   tid: number;
-  args: SyscallArgs;
+  /** The call's arguments, materialised on first use (cached by the caller). */
+  loadArgs(): SyscallArgs;
   abort: CallAbort;
   bottom: SlotBottom;
   defaultTimeout: number | null;
@@ -126,7 +127,7 @@ class TracedCall implements Call {
 
   constructor(
     private readonly site: CallSite,
-    readonly args: SyscallArgs,
+    private ownArgs: SyscallArgs | null,
     private readonly chain: readonly HandlerEntry[],
     private readonly level: number,
   ) {
@@ -138,6 +139,10 @@ class TracedCall implements Call {
 
   get signal(): AbortSignal {
     return this.site.abort.signal;
+  }
+
+  get args(): SyscallArgs {
+    return (this.ownArgs ??= this.site.loadArgs());
   }
 
   int(i: number): number {
@@ -155,9 +160,9 @@ class TracedCall implements Call {
 
   read(addr: bigint | number, len: number): Buffer {
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`read: len must be a non-negative integer, got ${len}`);
-    let buf: Buffer;
+    const buf = Buffer.allocUnsafe(len);
     try {
-      buf = native().readMemory(this.tid, toBig(addr, 'addr'), len);
+      native().readMemoryInto(this.tid, toBig(addr, 'addr'), buf);
     } catch (err) {
       throw memError(err);
     }
@@ -167,6 +172,7 @@ class TracedCall implements Call {
   }
 
   write(addr: bigint | number, bytes: Uint8Array): void {
+    if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
     try {
       native().writeMemory(this.tid, toBig(addr, 'addr'), bytes);
     } catch (err) {
@@ -208,12 +214,13 @@ class TracedCall implements Call {
 
 /**
  * Run the chain from `level` down: the handler there, or the slot's bottom.
+ * `args` null means the call's own arguments (site.loadArgs(), on demand).
  * Synchronous when the handler is (the common case: no promise, no microtask
  * between the call and its answer); a promise otherwise. Never throws or rejects.
  */
-export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs): Outcome | Promise<Outcome> {
+export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs | null): Outcome | Promise<Outcome> {
   if (level >= chain.length) {
-    return site.bottom === 'kernel' ? { type: 'kernel', args } : failure(38 /* ENOSYS */);
+    return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.loadArgs() } : failure(38 /* ENOSYS */);
   }
   const entry = chain[level];
   if (entry.constant) return entry.constant;

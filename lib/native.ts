@@ -32,6 +32,8 @@ export interface NativeSpawnOptions {
 export interface NativeNotifListener {
   /** kind 0: return value (-4095..-1 is an errno); kind 1: let the kernel run the call. Returns 0 or -errno. */
   respond(id: bigint, kind: 0 | 1, value: bigint): number;
+  /** respond() for the notification being dispatched now (synchronous answers), value a safe integer. */
+  respondCurrent(kind: 0 | 1, value: number): number;
   isValid(id: bigint): boolean;
   setRoute(nr: number, route: NativeRoute, value: number): void;
   ref(on: boolean): void;
@@ -72,13 +74,16 @@ export interface NativeTracer {
 export interface NativeAddon {
   Tracer: new (onEvents: (events: NativeEvent[]) => void) => NativeTracer;
   readMemory(tid: number, addr: bigint, len: number): Buffer;
+  readMemoryInto(tid: number, addr: bigint, bytes: Uint8Array): void;
   writeMemory(tid: number, addr: bigint, bytes: Uint8Array): void;
   readCString(tid: number, addr: bigint, max: number): Buffer;
   buildFilter(actions: Uint32Array): Buffer;
   NotifListener: new (
     sock: number,
     onReady: (ok: boolean, syncWakeup: boolean) => void,
-    onCall: (id: bigint, tid: number, nr: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint) => void,
+    /** The notification's id and arguments are in view[0..6] during the call. */
+    onCall: (tid: number, nr: number) => void,
+    view: BigUint64Array,
   ) => NativeNotifListener;
   pipe(): [number, number];
   socketpair(): [number, number];

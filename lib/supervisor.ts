@@ -367,6 +367,7 @@ export class Supervisor extends EventEmitter {
 
   private makeListener(sock: number): NativeNotifListener {
     const { NotifListener } = native();
+    const view = new BigUint64Array(7);
     const listener: NativeNotifListener = new NotifListener(
       sock,
       (ok: boolean, syncWakeup: boolean) => {
@@ -379,8 +380,8 @@ export class Supervisor extends EventEmitter {
         }
         this.emit('route', { pid: child?.pid, route: ok ? 'notif' : 'ptrace', syncWakeup });
       },
-      (id: bigint, tid: number, nr: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint) =>
-        this.onNotifCall(listener, id, tid, nr, [a0, a1, a2, a3, a4, a5]),
+      (tid: number, nr: number) => this.onNotifCall(listener, view, tid, nr),
+      view,
     );
     for (const nr of this.table.wiredNumbers()) this.pushListenerRoute(listener, nr);
     listener.ref(this.refd ?? true);
@@ -500,13 +501,13 @@ export class Supervisor extends EventEmitter {
     return tgid;
   }
 
-  private site(nr: number, pid: number, tid: number, args: SyscallArgs, ctl: CallAbort, validate?: () => boolean): CallSite {
+  private site(nr: number, pid: number, tid: number, loadArgs: () => SyscallArgs, ctl: CallAbort, validate?: () => boolean): CallSite {
     return {
       nr,
       name: syscallByNr(nr)?.name ?? `syscall_${nr}`,
       pid,
       tid,
-      args,
+      loadArgs,
       abort: ctl,
       bottom: this.table.bottom(nr),
       defaultTimeout: this.handlerTimeout,
@@ -522,7 +523,7 @@ export class Supervisor extends EventEmitter {
     const args = e.args as unknown as SyscallArgs;
     const chain = this.table.acquire(e.nr);
     const ctl = new CallAbort();
-    const site = this.site(e.nr, e.pid, e.tid, args, ctl);
+    const site = this.site(e.nr, e.pid, e.tid, () => args, ctl);
     const finish = (o: Outcome) => {
       this.inflight.delete(key);
       this.table.release(chain);
@@ -553,41 +554,68 @@ export class Supervisor extends EventEmitter {
     } else finish(o);
   }
 
-  /** A call on the user-notification route: answered with respond(), on this thread. */
-  private onNotifCall(listener: NativeNotifListener, id: bigint, tid: number, nr: number, args: SyscallArgs): void {
+
+
+  /**
+   * A call on the user-notification route, dispatched on this thread while
+   * the listener's view holds its id and arguments; answered with
+   * respondCurrent() when the handler is synchronous, respond(id) otherwise.
+   */
+  private onNotifCall(listener: NativeNotifListener, view: BigUint64Array, tid: number, nr: number): void {
     // A thread has one call in flight: an older pending one was interrupted
     // by a signal (the kernel will renotify or return EINTR) and is abandoned.
     const older = this.notifByTid.get(tid);
     if (older) older.ctl.abort(new Error('interrupted by a signal'));
+    let id: bigint | undefined;
+    let args: SyscallArgs | undefined;
+    const getId = () => (id ??= view[0]);
+    const loadArgs = () => (args ??= [view[1], view[2], view[3], view[4], view[5], view[6]] as unknown as SyscallArgs);
     const ctl = new CallAbort();
-    const entry: InflightCall = { ctl, listener, id };
+    const entry: InflightCall = { ctl, listener };
     const chain = this.table.acquire(nr);
     const pid = this.tgidOf(tid);
-    const site = this.site(nr, pid, tid, args, ctl, () => listener.isValid(id));
+    // NOTIF_ID_VALID after reading and before writing tracee memory
+    // (seccomp_unotify(2)): the tid may have died and been reused. A pid is not
+    // recycled within a millisecond, so one check covers the accesses of a burst.
+    let validAt = -Infinity;
+    const validate = () => {
+      const now = performance.now();
+      if (now - validAt < 1) return true;
+      const ok = listener.isValid(getId());
+      if (ok) validAt = now;
+      return ok;
+    };
+    const site = this.site(nr, pid, tid, loadArgs, ctl, validate);
+    let sync = true;
     const finish = (o: Outcome) => {
       if (this.notifByTid.get(tid) === entry) this.notifByTid.delete(tid);
       this.table.release(chain);
       if (ctl.aborted) return runUndos(site);
       let rc: number;
-      if (o.type === 'return') rc = listener.respond(id, 0, BigInt.asIntN(64, o.value));
-      else if (o.type === 'error') rc = listener.respond(id, 0, BigInt(-o.errno));
-      else if (o.args.every((a, i) => a === args[i])) rc = listener.respond(id, 1, 0n);
-      else {
+      if (o.type === 'kernel' && !o.args.every((a, i) => a === loadArgs()[i])) {
         // Only the ptrace route can run the kernel's call with new arguments.
         const name = syscallByNr(nr)?.name ?? `syscall_${nr}`;
         this.report({
           module: chain[0]?.module.name ?? '?', syscall: name, nr, pid, tid, fault: 'invalid-result', detail: o, errno: 5,
           message: `module "${chain[0]?.module.name}": ${name} handler passed rewritten arguments to the kernel on the user-notification route; use route: 'ptrace' (the call failed with EIO)`,
         });
-        rc = listener.respond(id, 0, -5n);
+        o = { type: 'error', errno: 5, code: 'EIO' };
       }
+      const kind = o.type === 'kernel' ? 1 : 0;
+      const value = o.type === 'return' ? BigInt.asIntN(64, o.value) : o.type === 'error' ? BigInt(-o.errno) : 0n;
+      if (sync && value >= -(2n ** 53n) && value <= 2n ** 53n) rc = listener.respondCurrent(kind, Number(value));
+      else rc = listener.respond(getId(), kind, value);
       // ENOENT: a signal interrupted the call after the handler answered.
       if (rc < 0 && site.undo?.length) runUndos(site);
     };
     this.notifByTid.set(tid, entry);
-    const o = runLevel(site, chain, 0, args);
+    const o = runLevel(site, chain, 0, null);
     if (o instanceof Promise) {
-      const key = `n${id}`;
+      // The view belongs to the next notification once we return.
+      sync = false;
+      entry.id = getId();
+      loadArgs();
+      const key = `n${entry.id}`;
       this.inflight.set(key, entry);
       this.watchValidity();
       this.updateRef();

@@ -257,6 +257,19 @@ Napi::Value JS_readMemory(const Napi::CallbackInfo& info) {
   return buf;
 }
 
+// readMemoryInto(tid, addr, bytes): fills bytes (a Buffer the caller allocated
+// from Node's pool: cheaper than a new external buffer per read).
+Napi::Value JS_readMemoryInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1], "addr");
+  if (!info[2].IsTypedArray()) throw Napi::TypeError::New(env, "read: bytes must be a Uint8Array");
+  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
+  int rc = ReadTraceeMemory(tid, addr, bytes.Data(), bytes.ByteLength());
+  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_readv");
+  return env.Undefined();
+}
+
 // writeMemory(tid, addr, bytes)
 Napi::Value JS_writeMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

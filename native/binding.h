@@ -30,6 +30,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
 
 Napi::Value JS_readMemory(const Napi::CallbackInfo& info);
 Napi::Value JS_writeMemory(const Napi::CallbackInfo& info);
+Napi::Value JS_readMemoryInto(const Napi::CallbackInfo& info);
 Napi::Value JS_readCString(const Napi::CallbackInfo& info);
 Napi::Value JS_buildFilter(const Napi::CallbackInfo& info);
 Napi::Value JS_pipe(const Napi::CallbackInfo& info);

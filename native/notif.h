@@ -32,6 +32,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
 
   Napi::Value JS_respond(const Napi::CallbackInfo& info);
   Napi::Value JS_isValid(const Napi::CallbackInfo& info);
+  Napi::Value JS_respondCurrent(const Napi::CallbackInfo& info);
   Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
@@ -39,6 +40,9 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
 
   Napi::Env env_;
   Napi::FunctionReference on_ready_, on_call_;
+  Napi::ObjectReference view_ref_;  // keeps the shared BigUint64Array alive
+  uint64_t* view_ = nullptr;        // [id, arg0..arg5] of the notification being dispatched
+  uint64_t current_id_ = 0;
   std::unique_ptr<Napi::AsyncContext> async_;
   int sock_ = -1, listener_ = -1;
   uv_poll_t* sock_poll_ = nullptr;

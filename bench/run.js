@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// npm run bench: every figure is a ratio of two things measured side by side
+// in one run, interleaved (A B A B ...), several rounds; medians and min-max.
+// The references are built here from bench/c/: a minimal C ptrace tracer, a
+// minimal C user-notification supervisor, a filter-only launcher, and the
+// target that loops over one raw syscall and times its own loop.
+//
+//   node bench/run.js [--rounds N] [--json] [--only ROW[,ROW]]
+//
+// Writes bench/out/results.json and prints a Markdown table (or the JSON).
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'bench', 'out');
+const cli = path.join(root, 'bin', 'sysstub.js');
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const ROUNDS = Number(opt('--rounds', process.env.BENCH_ROUNDS ?? 5));
+const ONLY = opt('--only', '')?.split(',').filter(Boolean) ?? [];
+
+// ---- build the references ---------------------------------------------------
+
+fs.mkdirSync(out, { recursive: true });
+for (const name of ['target', 'filter_ref']) {
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', path.join(out, name), path.join(root, 'bench', 'c', `${name}.c`)], { stdio: 'inherit' });
+}
+const target = path.join(out, 'target');
+const ref = path.join(out, 'filter_ref');
+const modFile = (name, text) => {
+  const f = path.join(out, name);
+  fs.writeFileSync(f, text);
+  return f;
+};
+const h42 = modFile('h42.mjs', "export default { name: 'h42', syscalls: { getpmsg: () => 42 } };\n");
+const mem4k = modFile('mem4k.mjs', "export default { name: 'mem4k', syscalls: { getpmsg: (c) => (c.read(c.ptr(0), 4096), 42) } };\n");
+const eperm = modFile('eperm.mjs', "export default { name: 'eperm', syscalls: { getpmsg: { errno: 'EPERM' } } };\n");
+const haveStrace = (() => {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// ---- measuring ----------------------------------------------------------------
+
+/** Run a command; resolve with stdout and the wall time in ms. */
+function exec(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')}: exit ${code ?? signal}\n${stderr}`));
+      else resolve({ stdout, ms });
+    });
+  });
+}
+
+/** ns per call as the target measured it (its first field), checking its last result. */
+async function perCall(cmd, args, expect) {
+  const { stdout } = await exec(cmd, args);
+  const [ns, last] = stdout.trim().split(/\s+/);
+  if (expect !== undefined && last !== String(expect)) throw new Error(`${cmd} ${args.join(' ')}: last result ${last}, expected ${expect}`);
+  return Number(ns);
+}
+
+const sysstub = (...args) => [process.execPath, [cli, 'run', ...args]];
+const extraStubs = Array.from({ length: 23 }, (_, i) => ['--stub', String(400 + i)]).flat(); // 17 kernel stubs + 23 = 40 slots
+const workload = ['sh', '-c', 'for i in $(seq 24); do tar cf - /usr/include 2>/dev/null | wc -c; done >/dev/null'];
+
+/** Each row: A (sysstub) / B (reference), a unit, and the target ratio. */
+const rows = [
+  {
+    id: 'untouched', what: 'getppid under sysstub\'s filter with 40 slots wired / under a minimal arch-check+ALLOW filter', unit: 'ns/call', target: 1.05,
+    a: () => perCall(...sysstub('-m', 'streams', ...extraStubs, '--', target, '110', '3000000')),
+    b: () => perCall(ref, ['allow', target, '110', '3000000']),
+  },
+  {
+    id: 'bpf errno', what: 'errno stub answered by the filter (--seal-constants) / C reference doing the same', unit: 'ns/call', target: 1.10,
+    a: () => perCall(...sysstub('--seal-constants', '-m', eperm, '--', target, '181', '3000000'), -1),
+    b: () => perCall(ref, ['errno', target, '181', '3000000'], -1),
+  },
+  {
+    id: 'handler', what: 'JS handler returning a constant, fastest route (user notification) / C user-notif reference', unit: 'ns/call', target: 1.5,
+    a: () => perCall(...sysstub('-m', h42, '--', target, '181', '20000'), 42),
+    b: () => perCall(ref, ['notif', target, '181', '20000'], 42),
+  },
+  {
+    id: 'handler vs strace', what: 'the same / strace -f --seccomp-bpf -e inject=getpmsg:retval=42', unit: 'ns/call', target: 0.25,
+    skip: haveStrace ? undefined : 'strace not installed',
+    a: () => perCall(...sysstub('-m', h42, '--', target, '181', '20000'), 42),
+    b: () => perCall('strace', ['-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=getpmsg', '-e', 'inject=getpmsg:retval=42', target, '181', '20000'], 42),
+  },
+  {
+    id: 'ptrace route', what: 'JS handler via --route ptrace / C ptrace reference', unit: 'ns/call', target: 2.0,
+    a: () => perCall(...sysstub('--route', 'ptrace', '-m', h42, '--', target, '181', '10000'), 42),
+    b: () => perCall(ref, ['trace', target, '181', '10000'], 42),
+  },
+  {
+    id: 'memory', what: 'handler reading 4 KiB of tracee memory / constant handler (same route)', unit: 'ns/call', target: 1.3,
+    a: () => perCall(...sysstub('-m', mem4k, '--', target, '181', '20000'), 42),
+    b: () => perCall(...sysstub('-m', h42, '--', target, '181', '20000'), 42),
+  },
+  {
+    id: 'whole program', what: `a real workload with no trapped calls (24 times tar c /usr/include piped to wc -c) under sysstub run -m streams / native`, unit: 'ms', target: 1.03,
+    a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', ...workload])).ms,
+    b: async () => (await exec(workload[0], workload.slice(1))).ms,
+  },
+  {
+    id: 'trace', what: 'the same workload with -e trace=all -o /dev/null / strace -f -o /dev/null', unit: 'ms', target: 1.0,
+    skip: 'not built: -e trace is the tracing issue (#4)',
+  },
+  {
+    id: 'spawn', what: "run(['/bin/true']) / child_process.spawn('/bin/true'), from one Node process", unit: 'ms', target: 1.5,
+    inProcess: true,
+  },
+  {
+    id: 'memory use', what: 'supervisor RSS with 100 tracees / with 1', unit: 'MiB', target: 1.5,
+    a: () => rss(100),
+    b: () => rss(1),
+  },
+];
+
+async function rss(n) {
+  const { stdout } = await exec(process.execPath, [path.join(root, 'bench', 'rss.js'), String(n)]);
+  return Number(stdout.trim());
+}
+
+async function spawnRow(rounds) {
+  const { run } = await import(path.join(root, 'dist', 'index.js'));
+  const cp = (file) => new Promise((resolve, reject) => {
+    const c = spawn(file, [], { stdio: 'ignore' });
+    c.on('error', reject);
+    c.on('exit', resolve);
+  });
+  const a = [];
+  const b = [];
+  for (let i = 0; i < 3; i++) {
+    await run(['/bin/true']);
+    await cp('/bin/true');
+  }
+  for (let r = 0; r < rounds * 10; r++) {
+    let t = process.hrtime.bigint();
+    await run(['/bin/true']);
+    a.push(Number(process.hrtime.bigint() - t) / 1e6);
+    t = process.hrtime.bigint();
+    await cp('/bin/true');
+    b.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return { a, b };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// ---- run ------------------------------------------------------------------------
+
+const machine = {
+  kernel: os.release(),
+  cpus: os.cpus().length,
+  cpu: os.cpus()[0]?.model ?? '?',
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+  rounds: ROUNDS,
+};
+const results = [];
+for (const row of rows) {
+  if (ONLY.length && !ONLY.includes(row.id)) continue;
+  process.stderr.write(`bench: ${row.id}...\n`);
+  if (row.skip) {
+    results.push({ id: row.id, what: row.what, unit: row.unit, target: row.target, skipped: row.skip });
+    continue;
+  }
+  let a = [];
+  let b = [];
+  try {
+    if (row.inProcess) ({ a, b } = await spawnRow(ROUNDS));
+    else {
+      for (let r = 0; r < ROUNDS; r++) {
+        a.push(await row.a());
+        b.push(await row.b());
+      }
+    }
+  } catch (err) {
+    results.push({ id: row.id, what: row.what, unit: row.unit, target: row.target, error: String(err.message ?? err).split('\n')[0] });
+    continue;
+  }
+  const ratio = median(a) / median(b);
+  results.push({
+    id: row.id, what: row.what, unit: row.unit, target: row.target,
+    a: { median: median(a), min: Math.min(...a), max: Math.max(...a) },
+    b: { median: median(b), min: Math.min(...b), max: Math.max(...b) },
+    ratio, met: ratio <= row.target,
+  });
+}
+
+const report = { machine, results };
+fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(report, null, 2) + '\n');
+if (flag('--json')) {
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+} else {
+  const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const lines = [
+    `Machine: Linux ${machine.kernel}, ${machine.cpus} CPUs (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}; ${machine.rounds} interleaved rounds, ${machine.date}`,
+    '',
+    '| row | A / B | A median (min-max) | B median (min-max) | ratio | target | met |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of results) {
+    if (r.skipped || r.error) {
+      lines.push(`| ${r.id} | ${r.what} | - | - | - | <= ${r.target} | ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error}`} |`);
+      continue;
+    }
+    lines.push(`| ${r.id} | ${r.what} | ${f(r.a.median)} ${r.unit} (${f(r.a.min)}-${f(r.a.max)}) | ${f(r.b.median)} ${r.unit} (${f(r.b.min)}-${f(r.b.max)}) | **${r.ratio.toFixed(2)}** | <= ${r.target} | ${r.met ? 'yes' : 'NO'} |`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
