@@ -16,7 +16,7 @@ namespace sysstub {
 
 const long kPtraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
                             PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
-                            PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
+                            PTRACE_O_EXITKILL;
 
 namespace {
 
