@@ -87,6 +87,34 @@ interface RunFlags {
   verbose?: boolean;
   route?: string;
   sealConstants?: boolean;
+  expr: string[];
+  inject: string[];
+  fault: string[];
+}
+
+/** -e inject=... / -e fault=... / --inject / --fault: the faults module, on top of every other. */
+async function faultRules(flags: RunFlags): Promise<import('./faults/expr.js').FaultRule[]> {
+  const { parseFaultExpr, ExprError } = await import('./faults/expr.js');
+  const all: [string, 'inject' | 'fault'][] = [
+    ...flags.inject.map((e) => [e, 'inject'] as [string, 'inject']),
+    ...flags.fault.map((e) => [e, 'fault'] as [string, 'fault']),
+  ];
+  for (const e of flags.expr) {
+    const m = /^(\w+)=(.*)$/s.exec(e);
+    const q = m?.[1];
+    if (q === 'inject' || q === 'fault') all.push([m![2], q]);
+    else if (q === 'trace' || q === 'abbrev' || q === 'verbose' || q === 'raw' || q === 'signal' || q === 'read' || q === 'write' || q === 'status' || q === 'quiet' || q === 'kvm' || q === 'decode-fds') {
+      throw new UsageError(`-e ${q}=: tracing is not supported by sysstub yet (only -e inject= and -e fault=)`);
+    } else throw new UsageError(`-e ${JSON.stringify(e)}: expected inject=SET:... or fault=SET:...`);
+  }
+  return all.map(([e, kind]) => {
+    try {
+      return parseFaultExpr(e, kind);
+    } catch (err) {
+      if (err instanceof ExprError) throw new UsageError(`bad ${kind} expression: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 function parseTimeout(v: string | undefined): number | null | undefined {
@@ -100,6 +128,11 @@ function parseTimeout(v: string | undefined): number | null | undefined {
 async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
   const modules = [];
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
+  const rules = await faultRules(flags);
+  if (rules.length) {
+    const { faults } = await import('./modules/faults.js');
+    modules.push(faults(rules, 'inject'));
+  }
   const { Supervisor } = await import('./supervisor.js');
   try {
     if (flags.route !== undefined && flags.route !== 'auto' && flags.route !== 'ptrace') {
@@ -107,7 +140,9 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
     }
     return new Supervisor({
       modules, stubs: flags.stub, handlerTimeout: parseTimeout(flags.handlerTimeout),
-      route: flags.route as 'auto' | 'ptrace' | undefined, sealConstants: flags.sealConstants ?? false,
+      route: flags.route as 'auto' | 'ptrace' | undefined,
+      // Nothing loads later in the CLI: a plain error= rule can be the filter's own answer.
+      sealConstants: flags.sealConstants ?? rules.length > 0,
     });
   } catch (err) {
     if (err instanceof TypeError) throw new UsageError(err.message);
@@ -220,6 +255,9 @@ export function buildProgram(): Command {
       .passThroughOptions(),
   )
     .option('--handler-timeout <ms>', 'fail a handler call with ETIMEDOUT after this many ms, or "none" (default 10000)')
+    .option('-e, --expr <qualifier=SET:...>', 'strace-style expression: inject=SET:error=E|retval=N[:signal=S][:delay_enter=T][:delay_exit=T][:when=EXPR][:path=GLOB][:fd=N][:argN=V][:argN&MASK][:nth=LIST][:set_argN=V], or fault=SET[:error=E][:when=EXPR] (repeatable)', collect, [])
+    .option('--inject <SET:...>', 'same as -e inject=SET:... (repeatable)', collect, [])
+    .option('--fault <SET:...>', 'same as -e fault=SET:... (repeatable)', collect, [])
     .option('--route <auto|ptrace>', 'auto (default): stub slots via seccomp user notification, real calls via ptrace; ptrace: every slot via ptrace')
     .option('--seal-constants', 'compile constant-errno slots into the seccomp filter (no stop at all)')
     .option('-v, --verbose', 'report wiring and routes on stderr')

@@ -1,0 +1,260 @@
+// Built-in module `faults`: fault injection with strace's semantics
+// (-e inject=, -e fault=; strace(1) "Tampering") and what strace users asked
+// for: predicates on arguments and paths, explicit invocation lists, several
+// rules per syscall, register arguments changed before the call runs.
+//
+// Counting: every rule whose syscall set and predicates match a call counts
+// it, per rule and per thread (strace counts per tracee); the first rule, in
+// the order given, whose when=/nth= selects that count fires. A rule that
+// fires with error= or retval= answers without running the call; one with
+// only signal=/delay_enter=/set_argN= lets it run.
+import os from 'node:os';
+import { isPlainErrno, parseFaultExpr, parseSyscallSet, whenMatches, type FaultRule, type When } from '../faults/expr.js';
+import { defineModule, SyscallError, type Call, type ConstantSpec, type ErrnoLike, type HandlerResult, type HandlerSpec, type Module } from '../module.js';
+import { syscallByNr } from '../syscalls/index.js';
+
+/** A call as a predicate sees it. */
+export interface FaultCall {
+  readonly nr: number;
+  readonly name: string;
+  readonly pid: number;
+  readonly tid: number;
+  readonly args: readonly bigint[];
+  /** The call's path argument, if it has one and it is readable. */
+  readonly path: string | undefined;
+  /** Argument 0 as an int (the fd of fd calls, the dirfd of *at calls). */
+  readonly fd: number;
+}
+
+/** One rule of the programmatic API. */
+export interface FaultSpec {
+  /** Fail with this errno (exclusive with retval). */
+  error?: ErrnoLike;
+  /** Return this value without running the call. */
+  retval?: number | bigint;
+  /** Send this signal to the calling thread. */
+  signal?: NodeJS.Signals | number;
+  /** Wait this many ms before the call (strace delay_enter). */
+  delayEnter?: number;
+  /** Wait this many ms before answering (strace delay_exit; with error or retval). */
+  delayExit?: number;
+  /** strace's when= ('3', '2+', '1+2', '2..4', '1..9+3'), or a predicate on the call. */
+  when?: string | ((call: FaultCall) => boolean);
+  /** Fire on these invocation numbers (1-based, counted among matching calls). */
+  nth?: number[];
+  /** Glob on the path argument ('/etc/*', '**' crosses '/'). */
+  path?: string;
+  fd?: number;
+  /** Replace arguments before the call runs: { 2: 3n }. */
+  setArgs?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, number | bigint>>;
+}
+
+// The path argument of the calls that take one (the first, where there are two).
+const PATH_ARG: Record<string, number> = {
+  open: 0, creat: 0, stat: 0, lstat: 0, access: 0, execve: 0, truncate: 0, chdir: 0, chroot: 0, mkdir: 0, rmdir: 0,
+  unlink: 0, rename: 0, link: 0, symlink: 1, readlink: 0, chmod: 0, chown: 0, lchown: 0, utime: 0, utimes: 0,
+  mknod: 0, statfs: 0, acct: 0, swapon: 0, swapoff: 0, setxattr: 0, lsetxattr: 0, getxattr: 0, lgetxattr: 0,
+  listxattr: 0, llistxattr: 0, removexattr: 0, lremovexattr: 0, uselib: 0, pivot_root: 0,
+  openat: 1, openat2: 1, newfstatat: 1, statx: 1, faccessat: 1, faccessat2: 1, execveat: 1, unlinkat: 1,
+  mkdirat: 1, mknodat: 1, renameat: 1, renameat2: 1, linkat: 1, symlinkat: 2, readlinkat: 1, fchmodat: 1,
+  fchmodat2: 1, fchownat: 1, futimesat: 1, utimensat: 1, name_to_handle_at: 1, open_tree: 1, mount_setattr: 1,
+  inotify_add_watch: 1, fanotify_mark: 4,
+};
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+interface CompiledRule {
+  source: string;
+  error?: number;
+  retval?: bigint;
+  signal?: number;
+  delayEnterMs?: number;
+  delayExitMs?: number;
+  when?: When;
+  nth?: Set<number>;
+  predicate?: (c: FaultCall) => boolean;
+  path?: RegExp;
+  fd?: number;
+  args?: FaultRule['args'];
+  setArgs?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint>>;
+  /** Invocation counts per thread. */
+  counts: Map<number, number>;
+}
+
+function compileSpec(name: string, s: FaultSpec): CompiledRule {
+  const where = `faults: ${name}`;
+  if (s.error !== undefined && s.retval !== undefined) throw new TypeError(`${where}: error and retval are exclusive`);
+  const r: CompiledRule = { source: `${name} ${JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? v.toString() : typeof v === 'function' ? '[function]' : v))}`, counts: new Map() };
+  if (s.error !== undefined) r.error = new SyscallError(s.error).errno;
+  if (s.retval !== undefined) r.retval = BigInt(s.retval);
+  if (s.signal !== undefined) {
+    const n = typeof s.signal === 'number' ? s.signal : (os.constants.signals as Record<string, number>)[s.signal];
+    if (!n) throw new TypeError(`${where}: unknown signal ${String(s.signal)}`);
+    r.signal = n;
+  }
+  if (s.delayEnter !== undefined) r.delayEnterMs = s.delayEnter;
+  if (s.delayExit !== undefined) {
+    if (r.error === undefined && r.retval === undefined) throw new TypeError(`${where}: delayExit needs error or retval (syscall-exit stops are not supported yet)`);
+    r.delayExitMs = s.delayExit;
+  }
+  if (typeof s.when === 'function') r.predicate = s.when;
+  else if (typeof s.when === 'string') {
+    r.when = parseFaultExpr(`${name}:when=${s.when}:error=EPERM`, 'inject').when;
+  }
+  if (s.nth) r.nth = new Set(s.nth);
+  if (s.path !== undefined) r.path = globToRegExp(s.path);
+  if (s.fd !== undefined) r.fd = s.fd;
+  if (s.setArgs) r.setArgs = Object.fromEntries(Object.entries(s.setArgs).map(([k, v]) => [k, BigInt(v as number | bigint)]));
+  if (r.error === undefined && r.retval === undefined && r.signal === undefined && r.delayEnterMs === undefined && !r.setArgs) {
+    throw new TypeError(`${where}: a rule needs error, retval, signal, delayEnter or setArgs`);
+  }
+  return r;
+}
+
+function compileRule(f: FaultRule): CompiledRule {
+  return {
+    source: f.source,
+    error: f.error,
+    retval: f.retval,
+    signal: f.signal,
+    delayEnterMs: f.delayEnterUs !== undefined ? f.delayEnterUs / 1000 : undefined,
+    delayExitMs: f.delayExitUs !== undefined ? f.delayExitUs / 1000 : undefined,
+    when: f.when,
+    nth: f.nth ? new Set(f.nth) : undefined,
+    path: f.path !== undefined ? globToRegExp(f.path) : undefined,
+    fd: f.fd,
+    args: f.args,
+    setArgs: f.setArgs ? Object.fromEntries(f.setArgs.map((a) => [a.arg, a.value])) : undefined,
+    counts: new Map(),
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function faultCall(call: Call): FaultCall {
+  let path: string | undefined | null = null;
+  return {
+    nr: call.nr,
+    name: call.name,
+    pid: call.pid,
+    tid: call.tid,
+    args: call.args,
+    fd: call.int(0),
+    get path() {
+      if (path === null) {
+        const i = PATH_ARG[call.name];
+        try {
+          path = i === undefined ? undefined : call.readCString(call.args[i]);
+        } catch {
+          path = undefined;
+        }
+      }
+      return path;
+    },
+  };
+}
+
+function matches(r: CompiledRule, c: FaultCall): boolean {
+  if (r.fd !== undefined && c.fd !== r.fd) return false;
+  if (r.args) {
+    for (const p of r.args) {
+      const a = c.args[p.arg];
+      if ('equals' in p ? BigInt.asUintN(64, a) !== BigInt.asUintN(64, p.equals) : (a & BigInt.asUintN(64, p.mask)) === 0n) return false;
+    }
+  }
+  if (r.path && (c.path === undefined || !r.path.test(c.path))) return false;
+  if (r.predicate && !r.predicate(c)) return false;
+  return true;
+}
+
+function selects(r: CompiledRule, n: number): boolean {
+  if (r.nth && r.nth.has(n)) return true;
+  if (r.when) return whenMatches(r.when, n);
+  return !r.nth; // no when, no nth: every call
+}
+
+async function act(call: Call, r: CompiledRule): Promise<HandlerResult> {
+  if (r.delayEnterMs) await sleep(r.delayEnterMs);
+  // The signal is queued now; the thread gets it when the call returns (or a
+  // blocking call is interrupted by it). strace queues it at syscall exit.
+  if (r.signal) {
+    try {
+      process.kill(call.tid, r.signal);
+    } catch {
+      /* gone */
+    }
+  }
+  if (r.error !== undefined || r.retval !== undefined) {
+    if (r.delayExitMs) await sleep(r.delayExitMs);
+    return r.error !== undefined ? new SyscallError(r.error) : r.retval!;
+  }
+  return call.next(r.setArgs);
+}
+
+/**
+ * The faults module. Rules keyed by syscall name (or number), several per
+ * syscall, in order; or a list of rules parsed from strace expressions.
+ */
+export function faults(rules: Readonly<Record<string, FaultSpec | readonly FaultSpec[]>> | readonly FaultRule[], name = 'faults'): Module {
+  const bySlot = new Map<number, CompiledRule[]>();
+  const plain = new Map<number, number>(); // slots whose only rule is a plain errno
+  if (Array.isArray(rules)) {
+    for (const f of rules as readonly FaultRule[]) {
+      for (const nr of f.nrs) {
+        if (!bySlot.has(nr) && isPlainErrno(f)) plain.set(nr, f.error!);
+        else plain.delete(nr);
+        const list = bySlot.get(nr) ?? [];
+        list.push(compileRule(f));
+        bySlot.set(nr, list);
+      }
+    }
+  } else {
+    for (const [key, spec] of Object.entries(rules as Record<string, FaultSpec | FaultSpec[]>)) {
+      const nrs = parseSyscallSet(key);
+      for (const s of Array.isArray(spec) ? spec : [spec]) {
+        for (const nr of nrs) {
+          const list = bySlot.get(nr) ?? [];
+          list.push(compileSpec(syscallByNr(nr)!.name, s));
+          bySlot.set(nr, list);
+        }
+      }
+    }
+  }
+  const syscalls: Record<string, HandlerSpec | ConstantSpec> = {};
+  for (const [nr, list] of bySlot) {
+    const key = String(nr);
+    if (plain.has(nr) && list.length === 1) {
+      syscalls[key] = { errno: plain.get(nr)! }; // answered in C++, or by the filter when sealed
+      continue;
+    }
+    syscalls[key] = {
+      timeout: null, // delays may be long on purpose
+      handler: (call) => {
+        const fc = faultCall(call);
+        let fired: CompiledRule | undefined;
+        for (const r of list) {
+          if (!matches(r, fc)) continue;
+          const n = (r.counts.get(call.tid) ?? 0) + 1;
+          r.counts.set(call.tid, n);
+          if (!fired && selects(r, n)) fired = r;
+        }
+        return fired ? act(call, fired) : call.next();
+      },
+    };
+  }
+  return defineModule({ name, description: 'fault injection (strace -e inject= / -e fault=)', syscalls });
+}
+
+export default faults;

@@ -1,0 +1,33 @@
+// The CLI's fault-injection flags: -e inject= / -e fault= / --inject / --fault.
+import { describe, expect, it } from 'vitest';
+import { faults, parseFaultExpr } from '../../lib/index.js';
+import { runCli } from '../helpers.js';
+
+const env = { ...process.env, LC_ALL: 'C' };
+
+describe('sysstub run -e inject= / -e fault=', () => {
+  it('--inject and --fault are the long forms; several rules apply together', async () => {
+    const r = await runCli(['run', '--inject', 'openat:error=EACCES:path=/etc/passwd', '--fault', 'openat:error=ENOENT:path=/etc/hostname', '--', 'cat', '/etc/passwd', '/etc/hostname'], { env });
+    expect(r.stderr).toBe('cat: /etc/passwd: Permission denied\ncat: /etc/hostname: No such file or directory\n');
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('bad expressions exit 2 with a message pointing at the bad part', async () => {
+    const r = await runCli(['run', '-e', 'inject=openat:error=ENOENT:whne=2', '--', 'true']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe('sysstub: bad inject expression: unknown key "whne" (valid: error, retval, signal, delay_enter, delay_exit, when, path, fd, nth, argN=V, argN&MASK, set_argN=V)\n  openat:error=ENOENT:whne=2\n                      ^\n');
+    const t = await runCli(['run', '-e', 'trace=open', '--', 'true']);
+    expect(t.exitCode).toBe(2);
+    expect(t.stderr).toMatch(/tracing is not supported by sysstub yet/);
+    const q = await runCli(['run', '-e', 'bogus', '--', 'true']);
+    expect(q.exitCode).toBe(2);
+    expect(q.stderr).toMatch(/expected inject=SET:\.\.\. or fault=SET:\.\.\./);
+  });
+
+  it('a plain error= rule for every call is a constant (the filter answers it in the CLI)', () => {
+    const m = faults([parseFaultExpr('uname:error=EPERM', 'inject')]);
+    expect(m.syscalls['63']).toEqual({ errno: 1 });
+    const counted = faults([parseFaultExpr('uname:error=EPERM:when=2', 'inject')]);
+    expect(typeof (counted.syscalls['63'] as { handler: unknown }).handler).toBe('function');
+  });
+});

@@ -1,0 +1,58 @@
+// The faults module from TypeScript: predicates as functions, paths, fds,
+// argument masks, explicit call lists, several rules per syscall, rewritten
+// arguments; all on real programs.
+import { describe, expect, it } from 'vitest';
+import { faults, run } from '../../lib/index.js';
+import { fixture } from '../helpers.js';
+
+const env = { ...process.env, LC_ALL: 'C' };
+const cat = (files: string[], mod: ReturnType<typeof faults>) => run(['cat', ...files], { modules: [mod], env });
+
+describe('faults module', () => {
+  it('a predicate function and nth: the 2nd open of a matching path fails', async () => {
+    const mod = faults({ openat: [{ error: 'EACCES', when: (c) => c.path?.endsWith('hostname') ?? false, nth: [2] }] });
+    const r = await cat(['/etc/hostname', '/etc/hostname', '/etc/hostname'], mod);
+    expect(r.stderr).toBe('cat: /etc/hostname: Permission denied\n');
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('path globs', async () => {
+    const mod = faults({ openat: { error: 'ENOENT', path: '/etc/host*' } });
+    const r = await cat(['/etc/passwd', '/etc/hostname'], mod);
+    expect(r.stderr).toBe('cat: /etc/hostname: No such file or directory\n');
+    expect(r.stdout).toContain('root:');
+  });
+
+  it('several rules per syscall, in order, each with its own counter', async () => {
+    const mod = faults({ openat: [{ error: 'ENOENT', path: '/etc/passwd' }, { error: 'EPERM', path: '/etc/host*', nth: [2] }] });
+    const r = await cat(['/etc/passwd', '/etc/hostname', '/etc/hostname'], mod);
+    expect(r.stderr).toBe('cat: /etc/passwd: No such file or directory\ncat: /etc/hostname: Operation not permitted\n');
+  });
+
+  it('fd and argument predicates: only writes to fd 1 fail', async () => {
+    const mod = faults({ write: { error: 'EIO', fd: 1 } });
+    const py = 'import os\ntry: os.write(1, b"one\\n")\nexcept OSError as e: os.write(2, b"errno %d" % e.errno)\nos.write(2, b" two\\n")';
+    const r = await run(['/usr/bin/python3', '-c', py], { modules: [mod], env });
+    expect(r).toMatchObject({ stdout: '', stderr: 'errno 5 two\n', exitCode: 0 });
+    const masked = faults({ openat: { error: 'EACCES', when: (c) => (c.args[2] & 0o100n) !== 0n } }); // O_CREAT
+    const r2 = await run(['sh', '-c', 'head -c0 /etc/hostname && echo read-ok; echo x > /tmp/sysstub-faults-$$ || echo create-failed'], { modules: [masked], env });
+    expect(r2.stdout).toBe('read-ok\ncreate-failed\n');
+  });
+
+  it('retval, delays and setArgs', async () => {
+    const t0 = Date.now();
+    const r = await run([fixture('stubcall'), '39'], { modules: [faults({ getpid: { retval: 4242, delayEnter: 150 } })] });
+    expect(r.stdout).toBe('39 = 4242\n');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    // write(1, buf, n) redirected to fd 2 by rewriting argument 0.
+    const r2 = await run(['/bin/echo', 'moved'], { modules: [faults({ write: { setArgs: { 0: 2 }, fd: 1 } })] });
+    expect(r2).toMatchObject({ stdout: '', stderr: 'moved\n' });
+  });
+
+  it('rejects bad rules with the syscall named', () => {
+    expect(() => faults({ openat: { error: 'EPERM', retval: 1 } })).toThrow(/faults: openat: error and retval are exclusive/);
+    expect(() => faults({ opnat: { error: 'EPERM' } })).toThrow(/did you mean "openat"/);
+    expect(() => faults({ openat: {} })).toThrow(/a rule needs/);
+  });
+});
