@@ -11,6 +11,12 @@
 
 #include "binding.h"
 
+// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) is not used: once a call is
+// received it would leave the caller waiting for fatal signals only, so a
+// program blocked in an emulated getpmsg could not be interrupted by SIGTERM
+// or SIGINT (a traced task's fatal signal is not turned into SIGKILL). The
+// restarts it avoids are handled instead (call.onAbandoned, validity polling).
+
 // Not yet in Debian 12's uapi headers (Linux 6.6).
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)

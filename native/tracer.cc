@@ -325,6 +325,12 @@ bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexc
   return i386;
 }
 
+// One stop per emulated call: skip it here (nr = -1) and set rax. Three
+// ptrace requests: GETREGS, SETREGS, CONT. PTRACE_GET_SYSCALL_INFO (5.3) would
+// give nr and args in one request too, but answering then takes two POKEUSERs
+// (orig_rax and rax; 6.16's SET_SYSCALL_INFO cannot set the return value at a
+// seccomp stop), one more than SETREGS. The slot number is also in the
+// filter's RET_DATA (GETEVENTMSG), but orig_rax already says it without a request.
 void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   stats_.seccomp_stops++;
   user_regs_struct regs;
