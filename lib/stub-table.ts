@@ -147,7 +147,9 @@ export class StubTable {
 
   /** The route a slot's calls take in a tree spawned now (see SlotRoute). */
   route(nr: number, opts: { forcePtrace: boolean; sealConstants: boolean }): SlotRoute {
-    if (opts.sealConstants && this.topConstant(nr)?.type === 'error') return 'filter';
+    // execve/execveat stay out of the filter: the supervisor's own child makes
+    // one before the program runs, and only a stop can tell it apart.
+    if (opts.sealConstants && this.topConstant(nr)?.type === 'error' && nr !== 59 && nr !== 322) return 'filter';
     if (opts.forcePtrace || this.bottom(nr) === 'kernel') return 'ptrace';
     return 'notif';
   }
