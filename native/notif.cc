@@ -217,17 +217,17 @@ Napi::Value NotifListenerWrap::JS_respond(const Napi::CallbackInfo& info) {
   if (listener_ < 0) return Napi::Number::New(env, -EBADF);
   bool lossless;
   uint64_t id = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
-  int kind = info[1].As<Napi::Number>().Int32Value();
   int64_t value = info[2].As<Napi::BigInt>().Int64Value(&lossless);
-  int rc;
-  if (kind == 1) rc = Send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-  else if (value < 0 && value >= -4095) rc = Send(id, 0, static_cast<int32_t>(value), 0);
-  else rc = Send(id, value, 0, 0);
-  return Napi::Number::New(env, rc);
+  return Napi::Number::New(env, Answer(id, info[1].As<Napi::Number>().Int32Value(), value));
 }
 
-// isValid(id): the notification is still pending (seccomp_unotify(2): check
-// after reading target memory, since the pid may have been reused).
+// kind 0: return value (an errno if -4095..-1); kind 1: SECCOMP_USER_NOTIF_FLAG_CONTINUE.
+int NotifListenerWrap::Answer(uint64_t id, int kind, int64_t value) {
+  if (kind == 1) return Send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+  if (value < 0 && value >= -4095) return Send(id, 0, static_cast<int32_t>(value), 0);
+  return Send(id, value, 0, 0);
+}
+
 // respondCurrent(kind, value: number): respond() for the notification being
 // dispatched right now (a synchronous answer), without BigInts.
 Napi::Value NotifListenerWrap::JS_respondCurrent(const Napi::CallbackInfo& info) {
@@ -237,13 +237,11 @@ Napi::Value NotifListenerWrap::JS_respondCurrent(const Napi::CallbackInfo& info)
   int64_t value = info[1].As<Napi::Number>().Int64Value();
   uint64_t id = current_id_;
   current_id_ = 0;
-  int rc;
-  if (kind == 1) rc = Send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-  else if (value < 0 && value >= -4095) rc = Send(id, 0, static_cast<int32_t>(value), 0);
-  else rc = Send(id, value, 0, 0);
-  return Napi::Number::New(env, rc);
+  return Napi::Number::New(env, Answer(id, kind, value));
 }
 
+// isValid(id): the notification is still pending (seccomp_unotify(2): check
+// after reading target memory, since the pid may have been reused).
 Napi::Value NotifListenerWrap::JS_isValid(const Napi::CallbackInfo& info) {
   bool lossless;
   uint64_t id = info[0].As<Napi::BigInt>().Uint64Value(&lossless);

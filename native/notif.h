@@ -29,6 +29,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   void Drain();
   void Stop();
   int Send(uint64_t id, int64_t val, int32_t error, uint32_t flags);
+  int Answer(uint64_t id, int kind, int64_t value);
 
   Napi::Value JS_respond(const Napi::CallbackInfo& info);
   Napi::Value JS_isValid(const Napi::CallbackInfo& info);

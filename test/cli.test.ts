@@ -118,6 +118,21 @@ function startCli(args: string[]): LiveCli {
   return { child, targetPid, exited, stderr: () => err };
 }
 
+/**
+ * Wait (up to 2 s) until pid is blocked in syscall nr: /proc/PID/syscall names
+ * the call a task is blocked in (a user notification, or a seccomp stop).
+ */
+async function blockedIn(pid: number, nr: number): Promise<boolean> {
+  const read = () => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/syscall`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return (await waitFor(read, (s) => s.startsWith(`${nr} `), 2000)).startsWith(`${nr} `);
+}
+
 /** Wait for exit up to ms; SIGKILL the CLI after that so that a failing test does not leave it behind. */
 async function exitWithin(c: LiveCli, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
@@ -530,24 +545,7 @@ describe('signals sent to the CLI', () => {
     const f = modFile('hang.mjs', "export default { name: 'hang', syscalls: { getpmsg: { timeout: null, handler: () => new Promise(() => {}) } } };\n");
     const c = startCli(['run', '-m', f, '--', 'sh', '-c', `echo $$; exec ${fixture('stubcall')} 181`]);
     const pid = await c.targetPid;
-    // Wait until the exec'd stubcall sits in getpmsg: /proc/PID/syscall names
-    // the call a task is blocked in (a user notification, or a seccomp stop).
-    const cmdline = () => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    await waitFor(() => cmdline(), (s) => s.includes('stubcall'), 2000);
-    const syscall = () => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/syscall`, 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    expect(await waitFor(() => syscall(), (s) => s.startsWith('181 '), 2000)).toMatch(/^181 /);
+    expect(await blockedIn(pid, 181)).toBe(true);
     c.child.kill('SIGKILL');
     expect(await exitWithin(c, 5000)).toEqual({ code: null, signal: 'SIGKILL' });
     expect(await waitFor(() => procState(pid), (s) => s === 'gone' || s === 'Z', 2000)).toMatch(/^(gone|Z)$/);
@@ -560,14 +558,7 @@ describe('signals sent to the CLI', () => {
     const f = modFile('hang2.mjs', "export default { name: 'hang', syscalls: { getpmsg: { timeout: null, handler: () => new Promise(() => {}) } } };\n");
     const c = startCli(['run', '-m', f, '--', 'sh', '-c', `echo $$; exec ${fixture('stubcall')} 181`]);
     const pid = await c.targetPid;
-    const syscall = () => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/syscall`, 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    expect(await waitFor(() => syscall(), (s) => s.startsWith('181 '), 2000)).toMatch(/^181 /);
+    expect(await blockedIn(pid, 181)).toBe(true);
     c.child.kill('SIGTERM');
     expect(await exitWithin(c, 5000)).toEqual({ code: null, signal: 'SIGTERM' });
   });
