@@ -68,6 +68,8 @@ export interface CallSite {
   validate?: () => boolean;
   /** Undos registered with call.onAbandoned(). */
   undo?: (() => void)[];
+  /** Set once the call was answered (or abandoned): its memory is no longer the handler's. */
+  done?: boolean;
 }
 
 /** Run a call's undos after its answer could not be delivered; a throwing undo is reported, not fatal. */
@@ -158,8 +160,14 @@ class TracedCall implements Call {
     return this.args[i];
   }
 
+  /** A late handler (after its timeout, or its thread's death) must not touch what is now someone else's. */
+  private live(): void {
+    if (this.site.done || this.site.abort.aborted) throw new SyscallError('ESRCH', 'the call was already answered or abandoned');
+  }
+
   read(addr: bigint | number, len: number): Buffer {
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`read: len must be a non-negative integer, got ${len}`);
+    this.live();
     const buf = Buffer.allocUnsafe(len);
     try {
       native().readMemoryInto(this.tid, toBig(addr, 'addr'), buf);
@@ -172,6 +180,7 @@ class TracedCall implements Call {
   }
 
   write(addr: bigint | number, bytes: Uint8Array): void {
+    this.live();
     if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
     try {
       native().writeMemory(this.tid, toBig(addr, 'addr'), bytes);
@@ -181,6 +190,7 @@ class TracedCall implements Call {
   }
 
   readCString(addr: bigint | number, max = 4096): string {
+    this.live();
     let s: string;
     try {
       s = native().readCString(this.tid, toBig(addr, 'addr'), max).toString('utf8');
@@ -263,6 +273,7 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
       done = true;
       resolve(fault('timeout', timeout, HANDLER_TIMEOUT_ERRNO, `did not answer within ${timeout} ms`));
     }, timeout);
+    timer.unref(); // a live tracee keeps Node running; a hung handler alone must not
     answered.then((o) => {
       if (done) return;
       done = true;

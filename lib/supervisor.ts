@@ -525,6 +525,7 @@ export class Supervisor extends EventEmitter {
     const ctl = new CallAbort();
     const site = this.site(e.nr, e.pid, e.tid, () => args, ctl);
     const finish = (o: Outcome) => {
+      site.done = true;
       this.inflight.delete(key);
       this.table.release(chain);
       if (ctl.aborted) runUndos(site);
@@ -588,6 +589,7 @@ export class Supervisor extends EventEmitter {
     const site = this.site(nr, pid, tid, loadArgs, ctl, validate);
     let sync = true;
     const finish = (o: Outcome) => {
+      site.done = true;
       if (this.notifByTid.get(tid) === entry) this.notifByTid.delete(tid);
       this.table.release(chain);
       if (ctl.aborted) return runUndos(site);

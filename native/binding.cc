@@ -81,10 +81,18 @@ TracerWrap::TracerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer
   tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "sysstub-tracer", 0, 1);
   tsfn_.Unref(env);
   tracer_ = std::make_unique<Tracer>([this] { tsfn_.NonBlockingCall(this, &TracerWrap::Deliver); });
-  env.AddCleanupHook([this] { Shutdown(); });
+  // Node's exit: kill the tracees and join the thread. Removed again in the
+  // destructor, or a collected TracerWrap would be called at exit.
+  env_ = env;
+  napi_add_env_cleanup_hook(env, CleanupHook, this);
 }
 
-TracerWrap::~TracerWrap() { Shutdown(); }
+void TracerWrap::CleanupHook(void* self) { static_cast<TracerWrap*>(self)->Shutdown(); }
+
+TracerWrap::~TracerWrap() {
+  Shutdown();
+  napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+}
 
 void TracerWrap::Shutdown() {
   if (!tracer_) return;

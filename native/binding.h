@@ -15,6 +15,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
 
  private:
   static void Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self);
+  static void CleanupHook(void* self);
   void Shutdown();
   Napi::Value JS_spawn(const Napi::CallbackInfo& info);
   Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
@@ -24,6 +25,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
 
+  napi_env env_ = nullptr;
   Napi::ThreadSafeFunction tsfn_;
   std::unique_ptr<Tracer> tracer_;
 };

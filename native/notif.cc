@@ -132,11 +132,20 @@ void NotifListenerWrap::ReceiveListener() {
 void NotifListenerWrap::OnListener(uv_poll_t* h, int status, int events) {
   auto* self = static_cast<NotifListenerWrap*>(h->data);
   // POLLHUP: no task uses the filter any more (every tracee of this tree exited).
-  if ((status < 0 || (events & UV_DISCONNECT)) && !(events & UV_READABLE)) {
+  // POLLHUP: no task uses the filter any more. libuv reports a bare POLLHUP
+  // as readable too, so ask the fd itself; a level-triggered poll on a hung-up
+  // listener would otherwise spin.
+  if (status < 0 || ((events & UV_DISCONNECT) && self->HungUp())) {
     self->Stop();
     return;
   }
   self->Drain();
+}
+
+bool NotifListenerWrap::HungUp() const {
+  if (listener_ < 0) return true;
+  pollfd p{listener_, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN);
 }
 
 int NotifListenerWrap::Send(uint64_t id, int64_t val, int32_t error, uint32_t flags) {
@@ -167,7 +176,8 @@ void NotifListenerWrap::Drain() {
     }
     seccomp_notif req{};
     if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
-      if (errno == EINTR || errno == ENOENT) continue;  // ENOENT: the caller died meanwhile
+      // ENOENT: the caller died meanwhile, or the filter has no users left.
+      if (HungUp()) Stop();
       return;
     }
     received_++;

@@ -28,6 +28,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   void ReceiveListener();
   void Drain();
   void Stop();
+  bool HungUp() const;
   int Send(uint64_t id, int64_t val, int32_t error, uint32_t flags);
   int Answer(uint64_t id, int kind, int64_t value);
 

@@ -106,6 +106,15 @@ FilterProgram BuildSeccompFilter(const uint32_t* actions, size_t count) {
   size_t jump_x32 = e.Emit(BPF_JMP | BPF_JA, 0);
   e.Tree(runs, 0, runs.size(), false);
   e.out[jump_x32].k = static_cast<uint32_t>(e.out.size() - jump_x32 - 1);
+  // x32 clone guards (only where the kernel has x32): clone3 fails ENOSYS, so
+  // libc falls back to clone; clone with CLONE_UNTRACED fails EPERM.
+  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, kX32Bit | kClone3, 0, 1);
+  e.Emit(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+  e.Emit(BPF_JMP | BPF_JEQ | BPF_K, kX32Bit | kClone, 0, 4);
+  e.Emit(BPF_LD | BPF_W | BPF_ABS, args0);
+  e.Emit(BPF_JMP | BPF_JSET | BPF_K, kCloneUntraced, 0, 1);
+  e.Emit(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+  e.Emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
   e.Emit(BPF_ALU | BPF_AND | BPF_K, ~kX32Bit);
   e.Tree(runs, 0, runs.size(), true);
 

@@ -143,9 +143,14 @@ SpawnResult SpawnTracee(const SpawnRequest& req) {
   if (ptrace(PTRACE_SEIZE, pid, 0, kPtraceOptions) != 0) {
     int e = errno;
     close(go[1]);  // the child sees EOF and exits 127 untraced, before any filter
-    close(err[0]);
     int status;
     while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {}
+    // A child that failed early (chdir, stdio) and exited before the seize
+    // makes it fail with ESRCH/EPERM: its own errno is the real story.
+    int child_err = 0;
+    bool early = read(err[0], &child_err, sizeof child_err) == static_cast<ssize_t>(sizeof child_err) && child_err > 0;
+    close(err[0]);
+    if (early) return {-1, child_err, "spawn", -1};
     return {-1, e, "ptrace", -1};
   }
   char go_byte = 1;

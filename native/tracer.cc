@@ -181,6 +181,7 @@ void Tracer::DrainCommands() noexcept {
         if (res.pid > 0) {
           Tracee& t = Track(res.pid, res.pid, false);
           t.pre_exec = true;
+          t.announced = true;  // JS knows its spawned children
           t.exec_error_fd = res.exec_error_fd;
         }
         {
@@ -246,6 +247,18 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   int sig = WSTOPSIG(status);
   int event = static_cast<unsigned>(status) >> 16;
 
+  if (closing_.load(std::memory_order_relaxed)) {
+    // Shutting down: whatever stops dies, including children that appear
+    // after KillAll() (a fork in flight), so that Close() cannot wait for ever.
+    if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
+      unsigned long child = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0) kill(static_cast<pid_t>(child), SIGKILL);
+    }
+    kill(t.tgid, SIGKILL);
+    Cont(tid, 0);
+    return;
+  }
+
   switch (event) {
     case PTRACE_EVENT_SECCOMP:
       t.fresh = false;
@@ -270,11 +283,11 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
       Cont(tid, 0);
       return;
     case PTRACE_EVENT_STOP:
-      if (t.fresh) {
-        // The attach stop of an auto-attached child: not a job-control stop.
-        t.fresh = false;
-        Cont(tid, 0);
-      } else if (IsGroupStopSignal(sig)) {
+      t.fresh = false;
+      // A seized task's attach stop and PTRACE_INTERRUPT stops report SIGTRAP
+      // unless a group-stop is in progress (kernel do_jobctl_trap): a stop
+      // signal here is a group-stop, also for a child that was just attached.
+      if (IsGroupStopSignal(sig)) {
         // Group-stop: PTRACE_LISTEN keeps it stopped (PRoot bug #60 restarted
         // it with CONT, so Ctrl-Z did nothing) while still reporting SIGCONT.
         stats_.group_stops++;
@@ -387,18 +400,27 @@ void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
   unsigned long msg = 0;
   if (ptrace(PTRACE_GETEVENTMSG, parent_tid, 0, &msg) != 0) return;
   pid_t child = static_cast<pid_t>(msg);
-  if (tracees_.count(child)) return;  // its attach stop came first (ptrace(2) allows it)
-  // A CLONE event may be a thread or a process (clone without CLONE_THREAD);
-  // FORK/VFORK always make a new thread group.
-  int32_t tgid = event == PTRACE_EVENT_CLONE ? ReadTgid(child) : child;
-  Track(child, tgid, true);
-  if (tgid == child) {
-    TracerEvent e{TracerEvent::kNewProcess};
-    e.pid = child;
-    e.tid = child;
-    e.nr = tracees_[parent_tid].tgid;
-    Emit(e);
+  if (exited_unannounced_.erase(child)) return;  // came, went, and was announced at its exit
+  auto it = tracees_.find(child);
+  if (it == tracees_.end()) {
+    // A CLONE event may be a thread or a process (clone without CLONE_THREAD);
+    // FORK/VFORK always make a new thread group.
+    int32_t tgid = event == PTRACE_EVENT_CLONE ? ReadTgid(child) : child;
+    Track(child, tgid, true);
+    it = tracees_.find(child);
   }
+  // Its attach stop may have come first (ptrace(2) allows it): announce here either way.
+  Announce(child, it->second, tracees_[parent_tid].tgid);
+}
+
+void Tracer::Announce(pid_t tid, Tracee& t, int32_t parent) noexcept {
+  if (t.announced || t.tgid != tid) return;
+  t.announced = true;
+  TracerEvent e{TracerEvent::kNewProcess};
+  e.pid = tid;
+  e.tid = tid;
+  e.nr = parent;
+  Emit(e);
 }
 
 void Tracer::OnExec(pid_t tid) noexcept {
@@ -449,6 +471,12 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
   }
   if (t.tgid != tid) return;  // a thread; the process ends with its leader
   stats_.exits++;
+  if (!t.announced) {
+    // It exited before its parent's fork event: announce it now (parent
+    // unknown: 0) and make that event a no-op.
+    Announce(tid, t, 0);
+    exited_unannounced_.insert(tid);
+  }
   if (t.exec_error_fd >= 0) {
     int err = 0;
     ssize_t n = read(t.exec_error_fd, &err, sizeof err);

@@ -32,6 +32,7 @@
 #include <sys/user.h>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "seccomp_filter.h"
@@ -89,6 +90,7 @@ class Tracer {
   struct Tracee {
     int32_t tgid = 0;
     bool fresh = false;     // auto-attached, its attach stop not yet seen
+    bool announced = false; // a new thread group reported to JS (kNewProcess)
     bool pre_exec = false;  // the spawned child before its execve: our code, not routed
     int exec_error_fd = -1;
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
@@ -119,6 +121,7 @@ class Tracer {
   void OnExec(pid_t tid) noexcept;
   void OnNewTask(pid_t parent_tid, int event) noexcept;
   Tracee& Track(pid_t tid, int32_t tgid, bool fresh) noexcept;
+  void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
   void Emit(const TracerEvent& e) noexcept;
   void KillAll() noexcept;
 
@@ -128,12 +131,15 @@ class Tracer {
   std::mutex mu_;
   std::condition_variable cv_;        // commands for an idle tracer, and spawn replies
   std::deque<Command> commands_;
-  bool closing_ = false;              // guarded by mu_
+  std::atomic<bool> closing_{false};  // set under mu_; read by the tracer thread's stop handling
   bool closed_ = false;
   std::atomic<uint8_t> routes_[kMaxNr + 1];
   std::atomic<int64_t> route_value_[kMaxNr + 1];
   uint64_t next_seq_ = 0;
   std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
+  // New processes that exited before their parent's fork event arrived: that
+  // event must then neither track nor announce them again.
+  std::unordered_set<pid_t> exited_unannounced_;
   std::mutex events_mu_;
   std::vector<TracerEvent> events_;
   TracerStats stats_;
