@@ -3,6 +3,7 @@
 // Every path ends in exactly one Outcome: a crashing, lying or hanging handler
 // fails its call with a defined errno instead of leaving the tracee stopped.
 import { errnoName } from './errno.js';
+import { whenMatches } from './faults/expr.js';
 import { native } from './native.js';
 import { SyscallError, type Call, type HandlerResult, type Outcome, type SyscallArgs } from './module.js';
 import type { HandlerEntry, SlotBottom } from './stub-table.js';
@@ -233,7 +234,13 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
     return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.loadArgs() } : failure(38 /* ENOSYS */);
   }
   const entry = chain[level];
-  if (entry.constant) return entry.constant;
+  if (entry.constant) {
+    if (!entry.when) return entry.constant;
+    // A counted constant below a JS handler: counted here, per thread.
+    const n = (entry.counts!.get(site.tid) ?? 0) + 1;
+    entry.counts!.set(site.tid, n);
+    return whenMatches(entry.when, n) ? entry.constant : runLevel(site, chain, level + 1, args);
+  }
   const call = new TracedCall(site, args, chain, level);
   const fault = (kind: HandlerFault, detail: unknown, errno: number, what: string): Outcome => {
     // A call abandoned by its thread (death, signal) is nobody's fault.

@@ -2,6 +2,7 @@
 // (a value, an errno, or the module below via call.next()), and defineModule.
 // Handlers are x86-64 only: see README "ABIs" for i386/x32 calls.
 import { errnoName, errnoNumber, strerror } from './errno.js';
+import { parseWhenExpr, type When } from './faults/expr.js';
 
 /** Six raw 64-bit syscall arguments, as the kernel passed them (rdi, rsi, rdx, r10, r8, r9). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -110,6 +111,22 @@ export interface HandlerSpec {
 export interface ConstantSpec {
   errno?: ErrnoLike;
   value?: number | bigint;
+  /**
+   * Only on these calls of each thread (strace's when=: '3', '2+', '1+2',
+   * '2..4', '1..9+3'); the others go on down the stack. Still decided natively.
+   */
+  when?: string | When;
+}
+
+/** The when= of a constant spec, parsed; throws a TypeError naming `where`. */
+export function constantWhen(c: ConstantSpec, where: string): When | undefined {
+  if (c.when === undefined) return undefined;
+  if (typeof c.when === 'object') return c.when;
+  try {
+    return parseWhenExpr(String(c.when));
+  } catch (err) {
+    throw new TypeError(`${where}.when: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** Keys: syscall names in the kernel's spelling, or numbers (for unassigned numbers). */
@@ -143,6 +160,7 @@ export function defineModule(def: ModuleDefinition): Module {
   for (const [key, h] of Object.entries(def.syscalls)) {
     if (h && typeof h === 'object' && !('handler' in h)) {
       constantOutcome(h, `defineModule(${def.name}): syscalls.${key}`);
+      constantWhen(h, `defineModule(${def.name}): syscalls.${key}`);
       continue;
     }
     const fn = typeof h === 'function' ? h : (h as HandlerSpec | null)?.handler;

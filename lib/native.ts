@@ -36,6 +36,7 @@ export interface NativeNotifListener {
   respondCurrent(kind: 0 | 1, value: number): number;
   isValid(id: bigint): boolean;
   setRoute(nr: number, route: NativeRoute, value: number): void;
+  setCounted: SetCounted;
   ref(on: boolean): void;
   close(): void;
   stats(): { received: number; handlerCalls: number; nativeAnswers: number; syncWakeup: boolean };
@@ -47,7 +48,11 @@ export const enum NativeRoute {
   Errno = 1,
   Handler = 2,
   Value = 3,
+  Counted = 4,
 }
+
+/** setCounted(nr, first, last (0: open), step (0: every one in range), isErrno, value, bottomKernel). */
+export type SetCounted = (nr: number, first: number, last: number, step: number, isErrno: boolean, value: number, bottomKernel: boolean) => void;
 
 export interface TracerStats {
   stops: number;
@@ -63,6 +68,7 @@ export interface TracerStats {
 export interface NativeTracer {
   spawn(opts: NativeSpawnOptions): number;
   setRoute(nr: number, route: NativeRoute, value: number): void;
+  setCounted: SetCounted;
   /** kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined. */
   answer(tid: number, seq: bigint, kind: 0 | 1, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;

@@ -5,7 +5,8 @@
 // cannot be changed after it is installed (seccomp(2)), exactly like the
 // kernel's stub calls that are compiled in. Modules loaded later fill wired
 // slots; a module that claims an unwired number is refused with an error.
-import { asModule, constantOutcome, type ConstantSpec, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
+import type { When } from './faults/expr.js';
+import { asModule, constantOutcome, constantWhen, type ConstantSpec, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
 import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
 import { MAX_SYSCALL_NR } from './syscalls/index.js';
 
@@ -35,6 +36,9 @@ export interface HandlerEntry {
   readonly timeout: number | null | undefined;
   /** Set for a constant answer ({ errno } / { value }): decided natively when on top. */
   readonly constant?: Outcome;
+  /** A counted constant: only these calls of each thread (counts kept in `counts` on the JS path). */
+  readonly when?: When;
+  readonly counts?: Map<number, number>;
 }
 
 export interface LoadedModule {
@@ -139,10 +143,21 @@ export class StubTable {
     return (this.stacks.get(nr)?.length ?? 0) > 0;
   }
 
-  /** The constant answer of the slot's top entry, if it is one. */
+  /** The constant answer of the slot's top entry, if it is one (not counted). */
   topConstant(nr: number): Outcome | undefined {
+    const top = this.top(nr);
+    return top && !top.when ? top.constant : undefined;
+  }
+
+  /** The slot's top entry, if it is a counted constant. */
+  topCounted(nr: number): (HandlerEntry & { constant: Outcome; when: When }) | undefined {
+    const top = this.top(nr);
+    return top?.constant && top.when ? (top as HandlerEntry & { constant: Outcome; when: When }) : undefined;
+  }
+
+  private top(nr: number): HandlerEntry | undefined {
     const stack = this.stacks.get(nr);
-    return stack && stack.length ? stack[stack.length - 1].constant : undefined;
+    return stack && stack.length ? stack[stack.length - 1] : undefined;
   }
 
   /** The route a slot's calls take in a tree spawned now (see SlotRoute). */
@@ -188,8 +203,12 @@ export class StubTable {
       if (typeof spec === 'function') entry = { module: lm, handler: spec, timeout: undefined };
       else if ('handler' in spec) entry = { module: lm, handler: spec.handler, timeout: spec.timeout };
       else {
-        const constant = constantOutcome(spec as ConstantSpec, `module "${module.name}": ${nr}`);
-        entry = { module: lm, handler: () => constant, timeout: undefined, constant };
+        const where = `module "${module.name}": ${nr}`;
+        const constant = constantOutcome(spec as ConstantSpec, where);
+        const when = constantWhen(spec as ConstantSpec, where);
+        entry = when
+          ? { module: lm, handler: () => constant, timeout: undefined, constant, when, counts: new Map() }
+          : { module: lm, handler: () => constant, timeout: undefined, constant };
       }
       const stack = this.stacks.get(nr) ?? [];
       stack.push(entry);

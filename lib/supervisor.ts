@@ -411,14 +411,27 @@ export class Supervisor extends EventEmitter {
   /** Tell the tracer thread and every listener what a call on nr does now. */
   private pushRoute(nr: number): void {
     if (!this.table.isWired(nr)) return;
-    const [route, value] = this.nativeRoute(nr);
-    this.tracer?.setRoute(nr, route, value);
-    for (const l of this.notifListeners) l.setRoute(nr, route, value);
+    if (this.tracer) this.pushTo(this.tracer, nr);
+    for (const l of this.notifListeners) this.pushTo(l, nr);
   }
 
   private pushListenerRoute(l: NativeNotifListener, nr: number): void {
+    this.pushTo(l, nr);
+  }
+
+  /** A counted constant on top is decided natively too, with its own per-thread counters there. */
+  private pushTo(target: NativeTracer | NativeNotifListener, nr: number): void {
+    const counted = this.table.topCounted(nr);
+    if (counted) {
+      const { first, last, step } = counted.when;
+      const c = counted.constant;
+      const isErrno = c.type === 'error';
+      const value = c.type === 'error' ? c.errno : c.type === 'return' ? Number(BigInt.asIntN(64, c.value)) : 0;
+      target.setCounted(nr, first, last === Infinity ? 0 : last, step, isErrno, value, this.table.bottom(nr) === 'kernel');
+      return;
+    }
     const [route, value] = this.nativeRoute(nr);
-    l.setRoute(nr, route, value);
+    target.setRoute(nr, route, value);
   }
 
   private updateRef(): void {

@@ -65,6 +65,7 @@ Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "Tracer", {
       InstanceMethod("spawn", &TracerWrap::JS_spawn),
       InstanceMethod("setRoute", &TracerWrap::JS_setRoute),
+      InstanceMethod("setCounted", &TracerWrap::JS_setCounted),
       InstanceMethod("answer", &TracerWrap::JS_answer),
       InstanceMethod("ref", &TracerWrap::JS_ref),
       InstanceMethod("unref", &TracerWrap::JS_unref),
@@ -194,6 +195,22 @@ Napi::Value TracerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
     tracer_->SetRoute(info[0].As<Napi::Number>().Uint32Value(),
                       static_cast<Route>(info[1].As<Napi::Number>().Uint32Value()),
                       info[2].As<Napi::Number>().Int64Value());
+  }
+  return info.Env().Undefined();
+}
+
+// setCounted(nr, first, last, step, isErrno, value, bottomKernel): see counted_rule.h (last 0: open).
+Napi::Value TracerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
+  if (tracer_) {
+    CountedRule rule;
+    rule.first = info[1].As<Napi::Number>().Uint32Value();
+    uint32_t last = info[2].As<Napi::Number>().Uint32Value();
+    rule.last = last == 0 ? UINT32_MAX : last;
+    rule.step = info[3].As<Napi::Number>().Uint32Value();
+    rule.is_errno = info[4].ToBoolean();
+    rule.value = info[5].As<Napi::Number>().Int64Value();
+    rule.bottom_kernel = info[6].ToBoolean();
+    tracer_->SetCounted(info[0].As<Napi::Number>().Uint32Value(), rule);
   }
   return info.Env().Undefined();
 }

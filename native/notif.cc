@@ -43,6 +43,7 @@ Napi::Object NotifListenerWrap::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("respondCurrent", &NotifListenerWrap::JS_respondCurrent),
       InstanceMethod("isValid", &NotifListenerWrap::JS_isValid),
       InstanceMethod("setRoute", &NotifListenerWrap::JS_setRoute),
+      InstanceMethod("setCounted", &NotifListenerWrap::JS_setCounted),
       InstanceMethod("close", &NotifListenerWrap::JS_close),
       InstanceMethod("stats", &NotifListenerWrap::JS_stats),
       InstanceMethod("ref", &NotifListenerWrap::JS_ref),
@@ -197,6 +198,18 @@ void NotifListenerWrap::Drain() {
         native_answers_++;
         Send(req.id, route_value_[nr], 0, 0);
         continue;
+      case Route::kCounted: {
+        native_answers_++;
+        CountedRule* rule = counted_[nr].get();
+        if (rule && rule->Fires(req.pid)) {
+          Answer(req.id, 0, rule->is_errno ? -rule->value : rule->value);
+        } else if (rule && rule->bottom_kernel) {
+          Send(req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+        } else {
+          Send(req.id, 0, -ENOSYS, 0);
+        }
+        continue;
+      }
       case Route::kHandler:
         break;
     }
@@ -265,6 +278,25 @@ Napi::Value NotifListenerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
   if (nr <= kMaxNr) {
     routes_[nr] = static_cast<Route>(info[1].As<Napi::Number>().Uint32Value());
     route_value_[nr] = info[2].As<Napi::Number>().Int64Value();
+  }
+  return info.Env().Undefined();
+}
+
+// setCounted(nr, first, last, step, isErrno, value, bottomKernel): a fresh
+// counted rule for nr (last 0: open).
+Napi::Value NotifListenerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
+  uint32_t nr = info[0].As<Napi::Number>().Uint32Value();
+  if (nr <= kMaxNr) {
+    auto rule = std::make_unique<CountedRule>();
+    rule->first = info[1].As<Napi::Number>().Uint32Value();
+    uint32_t last = info[2].As<Napi::Number>().Uint32Value();
+    rule->last = last == 0 ? UINT32_MAX : last;
+    rule->step = info[3].As<Napi::Number>().Uint32Value();
+    rule->is_errno = info[4].ToBoolean();
+    rule->value = info[5].As<Napi::Number>().Int64Value();
+    rule->bottom_kernel = info[6].ToBoolean();
+    counted_[nr] = std::move(rule);
+    routes_[nr] = Route::kCounted;
   }
   return info.Env().Undefined();
 }

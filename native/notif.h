@@ -6,9 +6,11 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <napi.h>
 #include <uv.h>
 
+#include "counted_rule.h"
 #include "seccomp_filter.h"
 
 namespace sysstub {
@@ -21,7 +23,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   ~NotifListenerWrap() override;
 
  private:
-  enum class Route : uint8_t { kContinue = 0, kErrno = 1, kHandler = 2, kValue = 3 };
+  enum class Route : uint8_t { kContinue = 0, kErrno = 1, kHandler = 2, kValue = 3, kCounted = 4 };
 
   static void OnSocket(uv_poll_t* h, int status, int events);
   static void OnListener(uv_poll_t* h, int status, int events);
@@ -36,6 +38,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   Napi::Value JS_isValid(const Napi::CallbackInfo& info);
   Napi::Value JS_respondCurrent(const Napi::CallbackInfo& info);
   Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
+  Napi::Value JS_setCounted(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
   Napi::Value JS_ref(const Napi::CallbackInfo& info);
@@ -51,6 +54,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   uv_poll_t* listener_poll_ = nullptr;
   std::array<Route, kMaxNr + 1> routes_{};
   std::array<int64_t, kMaxNr + 1> route_value_{};
+  std::array<std::unique_ptr<CountedRule>, kMaxNr + 1> counted_{};
   uint64_t received_ = 0, handler_calls_ = 0, native_answers_ = 0;
   bool sync_wakeup_ = false;
   bool ref_ = true;

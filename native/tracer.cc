@@ -44,6 +44,7 @@ void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
 Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
   for (auto& r : routes_) r.store(static_cast<uint8_t>(Route::kContinue), std::memory_order_relaxed);
   for (auto& e : route_value_) e.store(0, std::memory_order_relaxed);
+  for (auto& c : counted_) c.store(nullptr, std::memory_order_relaxed);
   Waker::InstallHandler();
   thread_ = std::thread([this] { Run(); });
 }
@@ -80,6 +81,18 @@ void Tracer::SetRoute(uint32_t nr, Route route, int64_t value) {
   if (nr > kMaxNr) return;
   route_value_[nr].store(value, std::memory_order_relaxed);
   routes_[nr].store(static_cast<uint8_t>(route), std::memory_order_release);
+}
+
+void Tracer::SetCounted(uint32_t nr, const CountedRule& rule) {
+  if (nr > kMaxNr) return;
+  auto owned = std::make_unique<CountedRule>(rule);
+  CountedRule* p = owned.get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    counted_store_.push_back(std::move(owned));
+  }
+  counted_[nr].store(p, std::memory_order_release);
+  routes_[nr].store(static_cast<uint8_t>(Route::kCounted), std::memory_order_release);
 }
 
 void Tracer::Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args,
@@ -378,6 +391,22 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
       ptrace(PTRACE_SETREGS, tid, 0, &regs);
       Cont(tid, 0);
       return;
+    case Route::kCounted: {
+      stats_.native_answers++;
+      CountedRule* rule = counted_[nr].load(std::memory_order_acquire);
+      if (rule && rule->Fires(tid)) {
+        regs.orig_rax = static_cast<unsigned long long>(-1);
+        regs.rax = static_cast<unsigned long long>(rule->is_errno ? -rule->value : rule->value);
+        dirty = true;
+      } else if (!rule || !rule->bottom_kernel) {
+        regs.orig_rax = static_cast<unsigned long long>(-1);
+        regs.rax = static_cast<unsigned long long>(-ENOSYS);
+        dirty = true;
+      }
+      if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
+      Cont(tid, 0);
+      return;
+    }
     case Route::kHandler: {
       stats_.handler_calls++;
       t.regs = regs;

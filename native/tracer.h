@@ -35,6 +35,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "counted_rule.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "wake.h"
@@ -49,6 +50,7 @@ enum class Route : uint8_t {
   kErrno = 1,      // answer -errno natively, no JS (an empty stub slot: ENOSYS)
   kHandler = 2,    // ask JS
   kValue = 3,      // answer a constant return value natively
+  kCounted = 4,    // a CountedRule decides natively
 };
 
 struct TracerEvent {
@@ -78,6 +80,8 @@ class Tracer {
   // Main thread. Blocks until the tracer thread forked and seized the child.
   SpawnResult Spawn(SpawnRequest req);
   void SetRoute(uint32_t nr, Route route, int64_t value);
+  // Publishes a new counted rule for nr (fresh counters) and routes nr to it.
+  void SetCounted(uint32_t nr, const CountedRule& rule);
   // kind 0: skip the call and return value; kind 1: let it run, with args[i]
   // replaced where bit i of args_mask is set.
   void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
@@ -135,6 +139,8 @@ class Tracer {
   bool closed_ = false;
   std::atomic<uint8_t> routes_[kMaxNr + 1];
   std::atomic<int64_t> route_value_[kMaxNr + 1];
+  std::atomic<CountedRule*> counted_[kMaxNr + 1];
+  std::vector<std::unique_ptr<CountedRule>> counted_store_;  // guarded by mu_; freed with the tracer
   uint64_t next_seq_ = 0;
   std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
   // New processes that exited before their parent's fork event arrived: that

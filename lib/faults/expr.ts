@@ -114,6 +114,11 @@ function parseWhen(v: string, expr: string, col: number): When {
   return { first, last, step };
 }
 
+/** Parse a when= value on its own ('3', '2+', '1+2', '2..4', '1..9+3'). Throws ExprError. */
+export function parseWhenExpr(v: string): When {
+  return parseWhen(v, v, 0);
+}
+
 /** Does invocation n (1-based) fire under `when`? */
 export function whenMatches(w: When, n: number): boolean {
   if (n < w.first || n > w.last) return false;

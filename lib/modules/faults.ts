@@ -239,6 +239,14 @@ export function faults(rules: Readonly<Record<string, FaultSpec | readonly Fault
       syscalls[key] = { errno: plain.get(nr)! }; // answered in C++, or by the filter when sealed
       continue;
     }
+    const only = list.length === 1 ? list[0] : undefined;
+    if (only && only.when && (only.error !== undefined || (only.retval !== undefined && only.retval >= -(2n ** 53n) && only.retval <= 2n ** 53n)) &&
+        !only.nth && !only.path && only.fd === undefined && !only.args && !only.predicate && only.signal === undefined &&
+        !only.delayEnterMs && !only.delayExitMs && !only.setArgs) {
+      // A counted constant: decided in C++ (per-thread counters there too).
+      syscalls[key] = only.error !== undefined ? { errno: only.error, when: only.when } : { value: only.retval!, when: only.when };
+      continue;
+    }
     syscalls[key] = {
       timeout: null, // delays may be long on purpose
       handler: (call) => {

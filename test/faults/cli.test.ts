@@ -24,10 +24,14 @@ describe('sysstub run -e inject= / -e fault=', () => {
     expect(q.stderr).toMatch(/expected inject=SET:\.\.\. or fault=SET:\.\.\./);
   });
 
-  it('a plain error= rule for every call is a constant (the filter answers it in the CLI)', () => {
+  it('plain and counted error= rules are constants (the filter, or C++, answers them)', () => {
     const m = faults([parseFaultExpr('uname:error=EPERM', 'inject')]);
     expect(m.syscalls['63']).toEqual({ errno: 1 });
+    // Counted: still a constant, decided in C++ with per-thread counters.
     const counted = faults([parseFaultExpr('uname:error=EPERM:when=2', 'inject')]);
-    expect(typeof (counted.syscalls['63'] as { handler: unknown }).handler).toBe('function');
+    expect(counted.syscalls['63']).toEqual({ errno: 1, when: { first: 2, last: 2, step: 0 } });
+    // With a predicate: a JS handler.
+    const pred = faults([parseFaultExpr('uname:error=EPERM:when=2:arg0=0', 'inject')]);
+    expect(typeof (pred.syscalls['63'] as { handler: unknown }).handler).toBe('function');
   });
 });

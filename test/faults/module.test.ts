@@ -56,3 +56,24 @@ describe('faults module', () => {
     expect(() => faults({ openat: {} })).toThrow(/a rule needs/);
   });
 });
+
+describe('counted rules decided natively', () => {
+  it('when= with error/retval alone never enters JS, on both routes, and counts per thread', async () => {
+    const { Supervisor } = await import('../../lib/index.js');
+    for (const route of ['auto', 'ptrace'] as const) {
+      const sup = new Supervisor({ route, modules: [faults([(await import('../../lib/index.js')).parseFaultExpr('getpmsg:retval=5:when=2+2', 'inject')])] });
+      const child = sup.spawn(fixture('loop'), ['0', '6'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d));
+      await child.closed;
+      // calls 2, 4, 6 answer 5; the others fall to the empty stub: the 6th (last) is 5.
+      expect(out).toBe('getppid ok=0 getpmsg last=5\n');
+      const s = sup.stats();
+      expect(s.handlerCalls).toBe(0);
+      expect(s.nativeAnswers + s.notifNativeAnswers).toBe(6);
+      await sup.close();
+    }
+    const odd = await run([fixture('loop'), '0', '5'], { modules: [faults([(await import('../../lib/index.js')).parseFaultExpr('getpmsg:retval=5:when=2+2', 'inject')])] });
+    expect(odd.stdout).toBe('getppid ok=0 getpmsg last=-1\n'); // the 5th is not selected: ENOSYS
+  });
+});
