@@ -27,6 +27,8 @@ export interface NativeSpawnOptions {
   /** The user-notification variant and the child's end of the socket its listener fd comes home on. */
   notifActions?: Uint32Array;
   notifSock?: number;
+  /** Behave as on a kernel without user notification (SYSSTUB_NO_USER_NOTIF=1; for tests). */
+  notifUnavailable?: boolean;
 }
 
 export interface NativeNotifListener {

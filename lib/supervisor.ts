@@ -316,7 +316,7 @@ export class Supervisor extends EventEmitter {
       }
       const pid = tracer.spawn({
         file: resolved, argv, envp, cwd, stdio: fds, actions: this.filters.trace,
-        ...(this.filters.notif ? { notifActions: this.filters.notif, notifSock } : {}),
+        ...(this.filters.notif ? { notifActions: this.filters.notif, notifSock, notifUnavailable: process.env.SYSSTUB_NO_USER_NOTIF === '1' } : {}),
       });
       const streams: [Writable | null, Readable | null, Readable | null] = [
         parentEnds[0] !== null ? new net.Socket({ fd: parentEnds[0], readable: false, writable: true }) : null,

@@ -184,6 +184,7 @@ Napi::Value TracerWrap::JS_spawn(const Napi::CallbackInfo& info) {
     if (!nprog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + nprog.error);
     req.notif_filter = std::move(nprog.insns);
     req.notif_sock = o.Get("notifSock").As<Napi::Number>().Int32Value();
+    req.notif_unavailable = o.Get("notifUnavailable").ToBoolean();
   }
   SpawnResult res = tracer_->Spawn(std::move(req));
   if (res.pid < 0) throw SystemErrorFor(env, res.error, res.syscall);

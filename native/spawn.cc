@@ -97,7 +97,7 @@ void SendFd(int sock, int fd) {
 
   bool installed = false;
   if (req.notif_sock >= 0) {
-    long listener = InstallFilter(req.notif_filter, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    long listener = req.notif_unavailable ? -1 : InstallFilter(req.notif_filter, SECCOMP_FILTER_FLAG_NEW_LISTENER);
     // EINVAL/ENOSYS: a kernel without user notification (< 5.0); EBUSY: this
     // task already has a filter with a listener. Both fall back to ptrace.
     SendFd(req.notif_sock, static_cast<int>(listener));

@@ -23,6 +23,7 @@ struct SpawnRequest {
   // `filter` (every slot on the ptrace route) and sends no fd.
   std::vector<sock_filter> notif_filter;
   int notif_sock = -1;
+  bool notif_unavailable = false;  // behave as on a kernel without user notification (tests)
 };
 
 struct SpawnResult {

@@ -563,3 +563,18 @@ describe('signals sent to the CLI', () => {
     expect(await exitWithin(c, 5000)).toEqual({ code: null, signal: 'SIGTERM' });
   });
 });
+
+describe('route fallback', () => {
+  it('without user notification every slot goes through ptrace, and -v says so', async () => {
+    // SYSSTUB_NO_USER_NOTIF=1 makes the child behave as on a kernel without
+    // SECCOMP_FILTER_FLAG_NEW_LISTENER (< 5.0): it installs the all-ptrace filter.
+    const env = { ...process.env, SYSSTUB_NO_USER_NOTIF: '1' };
+    const r = await runCli(['run', '-v', '-m', 'streams', '--', fixture('streams_demo')], { env });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/user notification unavailable .*every slot on the ptrace route/);
+    expect(r.stdout).toContain('1. high priority  [ALARM] "power lost, on battery"');
+    const normal = await runCli(['run', '-v', '-m', 'streams', '--', fixture('streams_demo')]);
+    expect(normal.stderr).toMatch(/handler slots on the user-notification route/);
+    expect(normal.stdout).toBe(r.stdout);
+  });
+});
