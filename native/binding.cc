@@ -66,6 +66,7 @@ Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("spawn", &TracerWrap::JS_spawn),
       InstanceMethod("setRoute", &TracerWrap::JS_setRoute),
       InstanceMethod("setCounted", &TracerWrap::JS_setCounted),
+      InstanceMethod("setTraced", &TracerWrap::JS_setTraced),
       InstanceMethod("answer", &TracerWrap::JS_answer),
       InstanceMethod("ref", &TracerWrap::JS_ref),
       InstanceMethod("unref", &TracerWrap::JS_unref),
@@ -108,7 +109,7 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
   std::vector<TracerEvent> events = self->tracer_->TakeEvents();
   if (events.empty()) return;
   Napi::Array arr = Napi::Array::New(env, events.size());
-  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess"};
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall"};
   for (size_t i = 0; i < events.size(); i++) {
     const TracerEvent& e = events[i];
     Napi::Object o = Napi::Object::New(env);
@@ -144,6 +145,18 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
       case TracerEvent::kExec:
         o.Set("first", e.code == 1);
         break;
+      case TracerEvent::kSyscall: {
+        o.Set("nr", e.nr);
+        Napi::Array args = Napi::Array::New(env, 6);
+        for (uint32_t k = 0; k < 6; k++) args.Set(k, Napi::BigInt::New(env, e.args[k]));
+        o.Set("args", args);
+        o.Set("ret", Napi::BigInt::New(env, e.ret));
+        o.Set("unfinished", e.unfinished);
+        o.Set("entryNs", Napi::BigInt::New(env, e.entry_ns));
+        o.Set("exitNs", Napi::BigInt::New(env, e.exit_ns));
+        o.Set("mem", Napi::Buffer<char>::Copy(env, e.mem.data(), e.mem.size()));
+        break;
+      }
     }
     arr.Set(static_cast<uint32_t>(i), o);
   }
@@ -213,6 +226,27 @@ Napi::Value TracerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
     rule.bottom_kernel = info[6].ToBoolean();
     tracer_->SetCounted(info[0].As<Napi::Number>().Uint32Value(), rule);
   }
+  return info.Env().Undefined();
+}
+
+// setTraced(nr, captures): trace nr; captures is an array of
+// [arg, atExit, cstr, lenKind (0 arg, 1 ret, 2 fixed), lenValue, max].
+Napi::Value TracerWrap::JS_setTraced(const Napi::CallbackInfo& info) {
+  if (!tracer_) return info.Env().Undefined();
+  CaptureList list;
+  Napi::Array a = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Array c = a.Get(i).As<Napi::Array>();
+    Capture cap;
+    cap.arg = static_cast<uint8_t>(c.Get(0u).As<Napi::Number>().Uint32Value());
+    cap.at_exit = c.Get(1u).ToBoolean();
+    cap.cstr = c.Get(2u).ToBoolean();
+    cap.len_kind = static_cast<uint8_t>(c.Get(3u).As<Napi::Number>().Uint32Value());
+    cap.len_value = c.Get(4u).As<Napi::Number>().Uint32Value();
+    cap.max = c.Get(5u).As<Napi::Number>().Uint32Value();
+    list.push_back(cap);
+  }
+  tracer_->SetTraced(info[0].As<Napi::Number>().Uint32Value(), list);
   return info.Env().Undefined();
 }
 

@@ -20,6 +20,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   Napi::Value JS_spawn(const Napi::CallbackInfo& info);
   Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
   Napi::Value JS_setCounted(const Napi::CallbackInfo& info);
+  Napi::Value JS_setTraced(const Napi::CallbackInfo& info);
   Napi::Value JS_answer(const Napi::CallbackInfo& info);
   Napi::Value JS_ref(const Napi::CallbackInfo& info);
   Napi::Value JS_unref(const Napi::CallbackInfo& info);

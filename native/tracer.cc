@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -45,6 +46,7 @@ Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
   for (auto& r : routes_) r.store(static_cast<uint8_t>(Route::kContinue), std::memory_order_relaxed);
   for (auto& e : route_value_) e.store(0, std::memory_order_relaxed);
   for (auto& c : counted_) c.store(nullptr, std::memory_order_relaxed);
+  for (auto& c : traced_) c.store(nullptr, std::memory_order_relaxed);
   Waker::InstallHandler();
   thread_ = std::thread([this] { Run(); });
 }
@@ -93,6 +95,55 @@ void Tracer::SetCounted(uint32_t nr, const CountedRule& rule) {
   }
   counted_[nr].store(p, std::memory_order_release);
   routes_[nr].store(static_cast<uint8_t>(Route::kCounted), std::memory_order_release);
+}
+
+void Tracer::SetTraced(uint32_t nr, const CaptureList& captures) {
+  if (nr > kMaxNr) return;
+  auto owned = std::make_unique<CaptureList>(captures);
+  CaptureList* p = owned.get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    traced_store_.push_back(std::move(owned));
+  }
+  traced_[nr].store(p, std::memory_order_release);
+}
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// A traced call reached the kernel's hands: note its entry and its input memory.
+void Tracer::TraceEntry(pid_t tid, Tracee& t, uint64_t nr, const user_regs_struct& regs) noexcept {
+  TracerEvent& e = t.trace;
+  e = TracerEvent{TracerEvent::kSyscall};
+  e.pid = t.tgid;
+  e.tid = tid;
+  e.nr = static_cast<int32_t>(nr);
+  const unsigned long long a[6] = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
+  for (int i = 0; i < 6; i++) e.args[i] = a[i];
+  e.entry_ns = NowNs();
+  if (CaptureList* list = traced_[nr].load(std::memory_order_acquire)) TakeCaptures(tid, *list, false, e.args, 0, &e.mem);
+}
+
+// ...and its result: output memory, then the event.
+void Tracer::TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexcept {
+  TracerEvent& e = t.trace;
+  e.ret = ret;
+  e.unfinished = unfinished;
+  e.exit_ns = NowNs();
+  if (!unfinished) {
+    if (CaptureList* list = traced_[e.nr].load(std::memory_order_acquire)) TakeCaptures(tid, *list, true, e.args, ret, &e.mem);
+  }
+  t.tracing = false;
+  Emit(e);
+  e.mem.clear();
+}
+
+// Restart a stopped tracee; one inside a traced call continues to its exit stop.
+void Tracer::Resume(pid_t tid, Tracee& t, int sig) noexcept {
+  ptrace(t.tracing ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, sig);
 }
 
 void Tracer::Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args,
@@ -239,6 +290,7 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
     regs.orig_rax = static_cast<unsigned long long>(-1);
     regs.rax = c.value;
     ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
+    if (t.tracing) TraceDone(c.tid, t, static_cast<int64_t>(c.value), false);  // emulated: no exit stop
   } else if (c.args_mask || t.regs_dirty) {
     unsigned long long* slots[6] = {&regs.rdi, &regs.rsi, &regs.rdx, &regs.r10, &regs.r8, &regs.r9};
     for (int i = 0; i < 6; i++) {
@@ -246,7 +298,7 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
     }
     ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
   }
-  Cont(c.tid, 0);
+  Resume(c.tid, t, 0);
 }
 
 void Tracer::HandleStatus(pid_t tid, int status) noexcept {
@@ -283,17 +335,18 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
       t.fresh = false;
       stats_.event_stops++;
       OnNewTask(tid, event);
-      Cont(tid, 0);
+      Resume(tid, tracees_[tid], 0);  // OnNewTask may have rehashed the map
       return;
-    case PTRACE_EVENT_EXEC:
+    case PTRACE_EVENT_EXEC: {
       t.fresh = false;
       stats_.event_stops++;
       OnExec(tid);
-      Cont(tid, 0);
+      Resume(tid, tracees_[tid], 0);
       return;
+    }
     case PTRACE_EVENT_EXIT:
       stats_.event_stops++;
-      Cont(tid, 0);
+      Resume(tid, t, 0);
       return;
     case PTRACE_EVENT_STOP:
       t.fresh = false;
@@ -306,14 +359,19 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
         stats_.group_stops++;
         ptrace(PTRACE_LISTEN, tid, 0, 0);
       } else {
-        Cont(tid, 0);  // PTRACE_INTERRUPT stop, or the stop after SIGCONT in LISTEN
+        Resume(tid, t, 0);  // PTRACE_INTERRUPT stop, or the stop after SIGCONT in LISTEN
       }
       return;
     default:
       break;
   }
   t.fresh = false;
-  if (sig == (SIGTRAP | 0x80)) {  // syscall-stop (TRACESYSGOOD): not requested, just go on
+  if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (TRACESYSGOOD) of a traced call
+    if (t.tracing) {
+      user_regs_struct regs;
+      int64_t ret = ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? static_cast<int64_t>(regs.rax) : -ESRCH;
+      TraceDone(tid, t, ret, false);
+    }
     Cont(tid, 0);
     return;
   }
@@ -324,7 +382,7 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   e.tid = tid;
   e.nr = sig;
   Emit(e);
-  Cont(tid, sig);
+  Resume(tid, t, sig);
 }
 
 // Strips CLONE_UNTRACED from a clone/clone3 (see seccomp_filter.cc). Returns
@@ -372,16 +430,25 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   Route route = (t.pre_exec || nr > kMaxNr)
                     ? Route::kContinue
                     : static_cast<Route>(routes_[nr].load(std::memory_order_acquire));
+  if (!t.pre_exec && nr <= kMaxNr && traced_[nr].load(std::memory_order_relaxed)) {
+    TraceEntry(tid, t, nr, regs);
+    t.tracing = true;
+  }
+  // A call answered here, natively: its trace event is complete now.
+  auto answered = [&](int64_t ret) {
+    if (t.tracing) TraceDone(tid, t, ret, false);
+  };
   switch (route) {
     case Route::kContinue:
       if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
-      Cont(tid, 0);
+      Resume(tid, t, 0);
       return;
     case Route::kErrno:
       stats_.native_answers++;
       regs.orig_rax = static_cast<unsigned long long>(-1);
       regs.rax = static_cast<unsigned long long>(-route_value_[nr].load());
       ptrace(PTRACE_SETREGS, tid, 0, &regs);
+      answered(static_cast<int64_t>(regs.rax));
       Cont(tid, 0);
       return;
     case Route::kValue:
@@ -389,6 +456,7 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
       regs.orig_rax = static_cast<unsigned long long>(-1);
       regs.rax = static_cast<unsigned long long>(route_value_[nr].load());
       ptrace(PTRACE_SETREGS, tid, 0, &regs);
+      answered(static_cast<int64_t>(regs.rax));
       Cont(tid, 0);
       return;
     case Route::kCounted: {
@@ -404,7 +472,8 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
         dirty = true;
       }
       if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
-      Cont(tid, 0);
+      if (regs.orig_rax == static_cast<unsigned long long>(-1)) answered(static_cast<int64_t>(regs.rax));
+      Resume(tid, t, 0);
       return;
     }
     case Route::kHandler: {
@@ -491,6 +560,7 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
   if (it == tracees_.end()) return;
   Tracee t = it->second;
   tracees_.erase(it);
+  if (t.tracing) TraceDone(tid, t, 0, true);  // exit_group, or killed inside a traced call
   if (t.call_seq) {
     TracerEvent c{TracerEvent::kCancel};
     c.pid = t.tgid;

@@ -37,6 +37,7 @@
 
 #include "counted_rule.h"
 #include "seccomp_filter.h"
+#include "trace_capture.h"
 #include "spawn.h"
 #include "wake.h"
 
@@ -54,7 +55,9 @@ enum class Route : uint8_t {
 };
 
 struct TracerEvent {
-  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess } type;
+  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall };
+  Type type;
+  explicit TracerEvent(Type t = kCall) : type(t) {}
   int32_t pid = 0;   // thread group id
   int32_t tid = 0;
   int32_t nr = 0;    // kCall: syscall; kSignal: signal; kNewProcess: parent pid
@@ -63,6 +66,12 @@ struct TracerEvent {
   bool core = false;
   uint64_t seq = 0;  // kCall/kCancel: identifies the stop the answer is for
   uint64_t args[6] = {};
+  // kSyscall: a traced call, finished (or not: unfinished when its thread died
+  // in it, exit_group), with times (CLOCK_REALTIME ns) and captured memory.
+  int64_t ret = 0;
+  bool unfinished = false;
+  int64_t entry_ns = 0, exit_ns = 0;
+  std::string mem;
 };
 
 struct TracerStats {
@@ -82,6 +91,8 @@ class Tracer {
   void SetRoute(uint32_t nr, Route route, int64_t value);
   // Publishes a new counted rule for nr (fresh counters) and routes nr to it.
   void SetCounted(uint32_t nr, const CountedRule& rule);
+  // Traces nr: every call is reported (kSyscall) with its result, capturing `captures`.
+  void SetTraced(uint32_t nr, const CaptureList& captures);
   // kind 0: skip the call and return value; kind 1: let it run, with args[i]
   // replaced where bit i of args_mask is set.
   void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
@@ -100,6 +111,9 @@ class Tracer {
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
     user_regs_struct regs{};
     bool regs_dirty = false;  // regs changed at the stop (clone guard): write back on continue
+    // A traced call between its entry and its exit stop: resume with PTRACE_SYSCALL.
+    bool tracing = false;
+    TracerEvent trace;        // the entry half of the kSyscall event
   };
   struct Command {
     enum Type { kSpawn, kAnswer, kShutdown } type;
@@ -120,6 +134,9 @@ class Tracer {
   void ApplyAnswer(const Command& c) noexcept;
   void HandleStatus(pid_t tid, int status) noexcept;
   void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
+  void Resume(pid_t tid, Tracee& t, int sig) noexcept;
+  void TraceEntry(pid_t tid, Tracee& t, uint64_t nr, const user_regs_struct& regs) noexcept;
+  void TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexcept;
   bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
   void OnExit(pid_t tid, int status) noexcept;
   void OnExec(pid_t tid) noexcept;
@@ -141,6 +158,8 @@ class Tracer {
   std::atomic<int64_t> route_value_[kMaxNr + 1];
   std::atomic<CountedRule*> counted_[kMaxNr + 1];
   std::vector<std::unique_ptr<CountedRule>> counted_store_;  // guarded by mu_; freed with the tracer
+  std::atomic<CaptureList*> traced_[kMaxNr + 1];
+  std::vector<std::unique_ptr<CaptureList>> traced_store_;  // guarded by mu_
   uint64_t next_seq_ = 0;
   std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
   // New processes that exited before their parent's fork event arrived: that
