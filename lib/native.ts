@@ -13,7 +13,8 @@ export type NativeEvent =
   | { type: 'exit'; pid: number; tid: number; code: number | null; signal: number; core: boolean }
   | { type: 'spawnError'; pid: number; tid: number; errno: number }
   | { type: 'signal'; pid: number; tid: number; signal: number }
-  | { type: 'newProcess'; pid: number; tid: number; parent: number };
+  | { type: 'newProcess'; pid: number; tid: number; parent: number }
+  | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };
 
 export interface NativeSpawnOptions {
   file: string;
@@ -71,6 +72,8 @@ export interface NativeTracer {
   spawn(opts: NativeSpawnOptions): number;
   setRoute(nr: number, route: NativeRoute, value: number): void;
   setCounted: SetCounted;
+  /** Trace nr, capturing [arg, atExit, cstr, lenKind, lenValue, max] per capture. */
+  setTraced(nr: number, captures: [number, boolean, boolean, number, number, number][]): void;
   /** kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined. */
   answer(tid: number, seq: bigint, kind: 0 | 1, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;

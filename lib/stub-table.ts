@@ -69,6 +69,8 @@ export class StubTable {
   private frozen = false;
   private readonly stacks = new Map<number, HandlerEntry[]>(); // bottom .. top
   private readonly loaded = new Map<string, LoadedModule>();
+  /** Traced slots: every call is reported with its result, so they take the ptrace route. */
+  readonly traced = new Set<number>();
   /** Slots whose constant errno was compiled into the filter at spawn. */
   private readonly sealed = new Map<number, string>();
   /** Called when a slot's native route changes (a module came or went). */
@@ -164,6 +166,7 @@ export class StubTable {
   route(nr: number, opts: { forcePtrace: boolean; sealConstants: boolean }): SlotRoute {
     // execve/execveat stay out of the filter: the supervisor's own child makes
     // one before the program runs, and only a stop can tell it apart.
+    if (this.traced.has(nr)) return 'ptrace';
     if (opts.sealConstants && this.topConstant(nr)?.type === 'error' && nr !== 59 && nr !== 322) return 'filter';
     if (opts.forcePtrace || this.bottom(nr) === 'kernel') return 'ptrace';
     return 'notif';

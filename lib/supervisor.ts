@@ -13,6 +13,8 @@ import { type Module, type ModuleDefinition, type Outcome, type SyscallArgs } fr
 import { native, NativeRoute, type NativeEvent, type NativeNotifListener, type NativeTracer, type TracerStats } from './native.js';
 import { StubTable } from './stub-table.js';
 import { syscallByNr } from './syscalls/index.js';
+import { parseSyscallSet } from './faults/expr.js';
+import { captureTuple, toSyscallEvent, type CaptureSpec } from './trace/events.js';
 
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number;
 
@@ -36,6 +38,12 @@ export interface SupervisorOptions {
    * cannot take handlers later. Default false.
    */
   sealConstants?: boolean;
+  /**
+   * Trace these syscalls (a strace SET: 'openat,read', '%file', 'all', '!write',
+   * or numbers): every call is reported as a 'syscall' event with its result.
+   * `capture` says what tracee memory to copy for each (strings, buffers).
+   */
+  trace?: { syscalls: string | readonly number[]; capture?: (nr: number) => CaptureSpec[] };
 }
 
 export interface SpawnOptions {
@@ -207,7 +215,7 @@ export class Supervisor extends EventEmitter {
 
   constructor(opts: SupervisorOptions = {}) {
     super();
-    const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants']);
+    const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants', 'trace']);
     for (const k of Object.keys(opts)) {
       if (!known.has(k)) throw new TypeError(`Supervisor: unknown option "${k}" (valid: ${[...known].join(', ')})`);
     }
@@ -224,7 +232,18 @@ export class Supervisor extends EventEmitter {
     this.table = new StubTable({ stubs: opts.stubs });
     this.table.onSlotChange = (nr) => this.pushRoute(nr);
     for (const m of opts.modules ?? []) this.table.load(m);
+    if (opts.trace) {
+      const nrs = typeof opts.trace.syscalls === 'string' ? parseSyscallSet(opts.trace.syscalls) : [...opts.trace.syscalls];
+      for (const nr of nrs) {
+        this.table.wire(nr);
+        this.table.traced.add(nr);
+      }
+      this.captureOf = opts.trace.capture ?? (() => []);
+    }
   }
+
+  private captureOf: ((nr: number) => CaptureSpec[]) | undefined;
+  private readonly captures = new Map<number, CaptureSpec[]>();
 
   /** Load a module on top of the slots it handles; works while tracees run. */
   load(mod: Module | ModuleDefinition): void {
@@ -288,6 +307,11 @@ export class Supervisor extends EventEmitter {
     if (!this.filters) {
       this.filters = this.table.freeze({ forcePtrace: this.routeOption === 'ptrace', sealConstants: this.sealConstants });
       for (const nr of this.table.wiredNumbers()) this.pushRoute(nr);
+      for (const nr of this.table.traced) {
+        const specs = this.captureOf!(nr);
+        this.captures.set(nr, specs);
+        tracer.setTraced(nr, specs.map(captureTuple));
+      }
     }
 
     const fds: [number, number, number] = [-1, -1, -1];
@@ -461,6 +485,9 @@ export class Supervisor extends EventEmitter {
     switch (e.type) {
       case 'call':
         this.onTraceCall(e);
+        return;
+      case 'syscall':
+        this.emit('syscall', toSyscallEvent(e, this.captures.get(e.nr) ?? []));
         return;
       case 'cancel': {
         const c = this.inflight.get(`p${e.tid}:${e.seq}`);

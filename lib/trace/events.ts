@@ -1,0 +1,71 @@
+// Traced calls as typed events: what the tracer thread reports for every call
+// of a traced syscall (its arguments, its result, its times, and the tracee
+// memory captured at entry and exit so that it can be decoded afterwards).
+import { errnoName } from '../errno.js';
+import { syscallByNr } from '../syscalls/index.js';
+
+/** What the tracer copies out of tracee memory for a call (see native/trace_capture.h). */
+export interface CaptureSpec {
+  /** Key in SyscallEvent.mem. */
+  key: string;
+  arg: number;
+  at: 'entry' | 'exit';
+  kind: 'cstr' | 'buf';
+  len: { arg: number } | { ret: true } | { size: number };
+  /** Never more than this many bytes. */
+  max: number;
+}
+
+/** One traced call. Times are CLOCK_REALTIME nanoseconds. */
+export interface SyscallEvent {
+  type: 'syscall';
+  pid: number;
+  tid: number;
+  nr: number;
+  name: string;
+  args: readonly bigint[];
+  /** Raw return value (signed); null when the call never returned (exit_group, or the thread died in it). */
+  ret: bigint | null;
+  /** errno name when ret is -4095..-1. */
+  error: string | null;
+  entryNs: bigint;
+  exitNs: bigint | null;
+  /** Captured memory by CaptureSpec.key: bytes, or null when unreadable. */
+  mem: ReadonlyMap<string, Uint8Array | null>;
+}
+
+/** The native tuple form of a CaptureSpec: [arg, atExit, cstr, lenKind, lenValue, max]. */
+export function captureTuple(c: CaptureSpec): [number, boolean, boolean, number, number, number] {
+  const [kind, value] = 'arg' in c.len ? [0, c.len.arg] : 'ret' in c.len ? [1, 0] : [2, c.len.size];
+  return [c.arg, c.at === 'exit', c.kind === 'cstr', kind, value, c.max];
+}
+
+/** Parse the tracer's capture blob: repeated [u8 index][i32 length, -1 unreadable][bytes]. */
+export function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<string, Uint8Array | null> {
+  const out = new Map<string, Uint8Array | null>();
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  for (let at = 0; at + 5 <= blob.byteLength; ) {
+    const index = blob[at];
+    const len = view.getInt32(at + 1, true);
+    at += 5;
+    const spec = specs[index];
+    const bytes = len < 0 ? null : blob.subarray(at, at + len);
+    if (len > 0) at += len;
+    if (spec) out.set(spec.key, bytes);
+  }
+  return out;
+}
+
+/** The native event as a SyscallEvent. */
+export function toSyscallEvent(
+  e: { pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Uint8Array },
+  specs: readonly CaptureSpec[],
+): SyscallEvent {
+  const ret = e.unfinished ? null : BigInt.asIntN(64, e.ret);
+  const error = ret !== null && ret < 0n && ret >= -4095n ? errnoName(Number(-ret)) ?? `E${-ret}` : null;
+  return {
+    type: 'syscall', pid: e.pid, tid: e.tid, nr: e.nr, name: syscallByNr(e.nr)?.name ?? `syscall_${e.nr}`,
+    args: e.args, ret, error, entryNs: e.entryNs, exitNs: e.unfinished ? null : e.exitNs,
+    mem: parseCaptures(e.mem, specs),
+  };
+}
