@@ -11,7 +11,65 @@ import { builtinModules, loadBuiltinModule } from './modules/index.js';
 import { StubTable } from './stub-table.js';
 import { allSyscalls } from './syscalls/index.js';
 import { strerror } from './errno.js';
-import type { Supervisor as SupervisorT } from './supervisor.js';
+import type { Supervisor as SupervisorT, SupervisorOptions } from './supervisor.js';
+import type { CaptureSpec, SyscallEvent } from './trace/events.js';
+
+/** The strace-style decoders (lib/trace/decode.ts), when built; raw hex otherwise. */
+interface Decoder {
+  captureSpec(nr: number, o: { strsize: number }): CaptureSpec[];
+  formatCall(c: { nr: number; args: readonly bigint[]; ret: bigint; mem: ReadonlyMap<string, Uint8Array | null> }, o: { strsize: number }): string;
+}
+
+async function loadDecoder(): Promise<Decoder | undefined> {
+  try {
+    return (await import(String('./trace/decode.js'))) as Decoder;
+  } catch {
+    return undefined;
+  }
+}
+
+function traceStrsize(flags: RunFlags): number {
+  if (flags.stringLimit === undefined) return 32;
+  const n = Number(flags.stringLimit);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-s: "${flags.stringLimit}" is not a string length (a non-negative integer)`);
+  return n;
+}
+
+/** Wire the supervisor's trace events to strace-style output (-o, -c, -t, -T, --format). */
+async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => void) | undefined> {
+  if (flags.trace === undefined) return undefined;
+  const { TraceOutput, rawFormatter, resultText } = await import('./trace/output.js');
+  const format = flags.json ? 'jsonl' : (flags.format ?? 'text');
+  if (format !== 'text' && format !== 'jsonl') throw new UsageError(`--format: "${format}" is not a format (valid: text, jsonl)`);
+  let fd = 2;
+  if (flags.output !== undefined) {
+    try {
+      fd = fs.openSync(flags.output, 'w');
+    } catch (err) {
+      throw new UsageError(`-o ${flags.output}: ${(err as Error).message}`);
+    }
+  }
+  const decode = await loadDecoder();
+  const strsize = traceStrsize(flags);
+  const formatCall = decode
+    ? (e: SyscallEvent) => {
+        const text = decode.formatCall({ nr: e.nr, args: e.args, ret: e.ret ?? 0n, mem: e.mem }, { strsize });
+        return e.ret === null ? text.replace(/ = [^=]*$/, ' = ?') : text;
+      }
+    : rawFormatter;
+  void resultText;
+  const out = new TraceOutput({
+    fd, format, timestamps: Math.min(flags.timestamps, 2) as 0 | 1 | 2, durations: flags.syscallTimes ?? false,
+    summary: flags.summaryOnly ?? false, formatCall,
+  });
+  sup.on('syscall', (e: SyscallEvent) => out.syscall(e));
+  sup.on('signal', (s: { pid: number; tid: number; signal: string | number }) => out.signal(s.pid, s.tid, String(s.signal)));
+  sup.on('processExit', (x: { pid: number; code: number | null; signal: string | null }) => out.exit(x.pid, x.code, x.signal));
+  return () => {
+    out.finish();
+    if (fd !== 2) fs.closeSync(fd);
+  };
+}
 
 const VERSION = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
@@ -90,6 +148,14 @@ interface RunFlags {
   expr: string[];
   inject: string[];
   fault: string[];
+  trace?: string;
+  output?: string;
+  stringLimit?: string;
+  summaryOnly?: boolean;
+  timestamps: number;
+  syscallTimes?: boolean;
+  format?: string;
+  json?: boolean;
 }
 
 /** -e inject=... / -e fault=... / --inject / --fault: the faults module, on top of every other. */
@@ -103,9 +169,10 @@ async function faultRules(flags: RunFlags): Promise<import('./faults/expr.js').F
     const m = /^(\w+)=(.*)$/s.exec(e);
     const q = m?.[1];
     if (q === 'inject' || q === 'fault') all.push([m![2], q]);
-    else if (q === 'trace' || q === 'abbrev' || q === 'verbose' || q === 'raw' || q === 'signal' || q === 'read' || q === 'write' || q === 'status' || q === 'quiet' || q === 'kvm' || q === 'decode-fds') {
-      throw new UsageError(`-e ${q}=: tracing is not supported by sysstub yet (only -e inject= and -e fault=)`);
-    } else throw new UsageError(`-e ${JSON.stringify(e)}: expected inject=SET:... or fault=SET:...`);
+    else if (q === 'trace') flags.trace = m![2];
+    else if (q === 'abbrev' || q === 'verbose' || q === 'raw' || q === 'signal' || q === 'read' || q === 'write' || q === 'status' || q === 'quiet' || q === 'kvm' || q === 'decode-fds') {
+      throw new UsageError(`-e ${q}=: not supported by sysstub yet (supported: trace=, inject=, fault=)`);
+    } else throw new UsageError(`-e ${JSON.stringify(e)}: expected trace=SET, inject=SET:... or fault=SET:...`);
   }
   return all.map(([e, kind]) => {
     try {
@@ -138,7 +205,22 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
     if (flags.route !== undefined && flags.route !== 'auto' && flags.route !== 'ptrace') {
       throw new UsageError(`--route: "${flags.route}" is not a route (valid: auto, ptrace)`);
     }
+    let trace: SupervisorOptions['trace'];
+    if (flags.trace !== undefined) {
+      const { parseSyscallSet, ExprError } = await import('./faults/expr.js');
+      let syscalls: number[];
+      try {
+        syscalls = parseSyscallSet(flags.trace);
+      } catch (err) {
+        if (err instanceof ExprError) throw new UsageError(`bad trace set: ${err.message}`);
+        throw err;
+      }
+      const decode = await loadDecoder();
+      const strsize = traceStrsize(flags);
+      trace = { syscalls, capture: decode ? (nr) => decode.captureSpec(nr, { strsize }) : () => [] };
+    }
     return new Supervisor({
+      trace,
       modules, stubs: flags.stub, handlerTimeout: parseTimeout(flags.handlerTimeout),
       route: flags.route as 'auto' | 'ptrace' | undefined,
       // Nothing loads later in the CLI: a plain error= rule can be the filter's own answer.
@@ -154,6 +236,7 @@ const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR2'] as const
 
 async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<number> {
   const sup = await makeSupervisor(flags);
+  const finishTrace = await traceOutput(sup, flags);
   const { native } = await import('./native.js');
   if (flags.verbose) {
     const slots = sup.table.wiredNumbers().map((nr) => `${nr}:${sup.slotRoute(nr)}`);
@@ -198,6 +281,7 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   if (sup.liveProcesses > 0) await new Promise((resolve) => sup.once('idle', resolve));
   for (const [sig, h] of handlers) process.off(sig, h);
   await sup.close();
+  finishTrace?.();
   if (result.signalNumber !== null) {
     native().killSelfWith(result.signalNumber);
     return 128 + result.signalNumber; // a signal Node's process does not die of
@@ -257,6 +341,15 @@ export function buildProgram(): Command {
     .option('--handler-timeout <ms>', 'fail a handler call with ETIMEDOUT after this many ms, or "none" (default 10000)')
     .option('-e, --expr <qualifier=SET:...>', 'strace-style expression: inject=SET:error=E|retval=N[:signal=S][:delay_enter=T][:delay_exit=T][:when=EXPR][:path=GLOB][:fd=N][:argN=V][:argN&MASK][:nth=LIST][:set_argN=V], or fault=SET[:error=E][:when=EXPR] (repeatable)', collect, [])
     .option('--inject <SET:...>', 'same as -e inject=SET:... (repeatable)', collect, [])
+    .option('--trace <SET>', 'same as -e trace=SET: report these calls with their results, as strace does')
+    .option('-o, --output <file>', 'write the trace to FILE instead of stderr')
+    .option('-s, --string-limit <n>', 'print at most N bytes of strings (default 32)')
+    .option('-c, --summary-only', 'count calls, errors and time per syscall; print a table at the end')
+    .option('-t, --timestamps', 'prefix each line with the time (-tt: with microseconds)', (_v: string, prev: number) => prev + 1, 0)
+    .option('-T, --syscall-times', 'show the time spent in each call')
+    .option('--format <text|jsonl>', 'trace output format (default text)')
+    .option('--json', 'same as --format jsonl')
+    .option('-f, --follow-forks', 'accepted for strace compatibility: sysstub always follows every process and thread')
     .option('--fault <SET:...>', 'same as -e fault=SET:... (repeatable)', collect, [])
     .option('--route <auto|ptrace>', 'auto (default): stub slots via seccomp user notification, real calls via ptrace; ptrace: every slot via ptrace')
     .option('--seal-constants', 'compile constant-errno slots into the seccomp filter (no stop at all)')
