@@ -16,12 +16,15 @@ describe('sysstub run -e inject= / -e fault=', () => {
     const r = await runCli(['run', '-e', 'inject=openat:error=ENOENT:whne=2', '--', 'true']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe('sysstub: bad inject expression: unknown key "whne" (valid: error, retval, signal, delay_enter, delay_exit, when, path, fd, nth, argN=V, argN&MASK, set_argN=V)\n  openat:error=ENOENT:whne=2\n                      ^\n');
-    const t = await runCli(['run', '-e', 'trace=open', '--', 'true']);
+    const t = await runCli(['run', '-e', 'trace=opnat', '--', 'true']);
     expect(t.exitCode).toBe(2);
-    expect(t.stderr).toMatch(/tracing is not supported by sysstub yet/);
+    expect(t.stderr).toMatch(/^sysstub: bad trace set: unknown syscall "opnat" \(did you mean "openat"\?\)/);
+    const a = await runCli(['run', '-e', 'abbrev=all', '--', 'true']);
+    expect(a.exitCode).toBe(2);
+    expect(a.stderr).toMatch(/-e abbrev=: not supported by sysstub yet/);
     const q = await runCli(['run', '-e', 'bogus', '--', 'true']);
     expect(q.exitCode).toBe(2);
-    expect(q.stderr).toMatch(/expected inject=SET:\.\.\. or fault=SET:\.\.\./);
+    expect(q.stderr).toMatch(/expected trace=SET, inject=SET:\.\.\. or fault=SET:\.\.\./);
   });
 
   it('plain and counted error= rules are constants (the filter, or C++, answers them)', () => {
