@@ -18,3 +18,4 @@ export { streams } from './modules/streams.js';
 export { parseFaultExpr, parseSyscallSet, whenMatches, ExprError } from './faults/expr.js';
 export type { FaultRule, When } from './faults/expr.js';
 export type { TracerStats } from './native.js';
+export type { SyscallEvent, CaptureSpec } from './trace/events.js';
