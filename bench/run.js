@@ -82,6 +82,7 @@ async function perCall(cmd, args, expect) {
 
 const sysstub = (...args) => [process.execPath, [cli, 'run', ...args]];
 const extraStubs = Array.from({ length: 23 }, (_, i) => ['--stub', String(400 + i)]).flat(); // 17 kernel stubs + 23 = 40 slots
+const traceWorkload = ['sh', '-c', 'tar cf - /usr/include/linux 2>/dev/null | wc -c >/dev/null'];
 const workload = ['sh', '-c', 'for i in $(seq 24); do tar cf - /usr/include 2>/dev/null | wc -c; done >/dev/null'];
 
 /** Each row: A (sysstub) / B (reference), a unit, and the target ratio. */
@@ -123,8 +124,10 @@ const rows = [
     b: async () => (await exec(workload[0], workload.slice(1))).ms,
   },
   {
-    id: 'trace', what: 'the same workload with -e trace=all -o /dev/null / strace -f -o /dev/null', unit: 'ms', target: 1.0,
-    skip: 'not built: -e trace is the tracing issue (#4)',
+    id: 'trace', what: `a traced workload (tar c /usr/include/linux piped to wc -c) under sysstub run -e trace=all -o /dev/null / strace -f -o /dev/null`, unit: 'ms', target: 1.0,
+    skip: haveStrace ? undefined : 'strace not installed',
+    a: async () => (await exec(process.execPath, [cli, 'run', '-e', 'trace=all', '-o', '/dev/null', '--', ...traceWorkload])).ms,
+    b: async () => (await exec('strace', ['-f', '-o', '/dev/null', ...traceWorkload])).ms,
   },
   {
     id: 'spawn', what: "run(['/bin/true']) / child_process.spawn('/bin/true'), from one Node process", unit: 'ms', target: 1.5,
