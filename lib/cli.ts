@@ -22,10 +22,17 @@ interface Decoder {
 
 async function loadDecoder(): Promise<Decoder | undefined> {
   try {
-    return (await import(String('./trace/decode.js'))) as Decoder;
+    return (await import('./trace/decode.js')) as Decoder;
   } catch {
     return undefined;
   }
+}
+
+function traceAlign(flags: RunFlags): number {
+  if (flags.columns === undefined) return 40;
+  const n = Number(flags.columns);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-a: "${flags.columns}" is not a column (a non-negative integer)`);
+  return n;
 }
 
 function traceStrsize(flags: RunFlags): number {
@@ -60,7 +67,7 @@ async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => vo
   void resultText;
   const out = new TraceOutput({
     fd, format, timestamps: Math.min(flags.timestamps, 2) as 0 | 1 | 2, durations: flags.syscallTimes ?? false,
-    summary: flags.summaryOnly ?? false, formatCall,
+    summary: flags.summaryOnly ?? false, formatCall, align: traceAlign(flags), quiet: flags.quiet,
   });
   sup.on('syscall', (e: SyscallEvent) => out.syscall(e));
   sup.on('signal', (s: { pid: number; tid: number; signal: string | number }) => out.signal(s.pid, s.tid, String(s.signal)));
@@ -156,6 +163,8 @@ interface RunFlags {
   syscallTimes?: boolean;
   format?: string;
   json?: boolean;
+  columns?: string;
+  quiet: number;
 }
 
 /** -e inject=... / -e fault=... / --inject / --fault: the faults module, on top of every other. */
@@ -349,6 +358,8 @@ export function buildProgram(): Command {
     .option('-T, --syscall-times', 'show the time spent in each call')
     .option('--format <text|jsonl>', 'trace output format (default text)')
     .option('--json', 'same as --format jsonl')
+    .option('-a, --columns <n>', 'align results at column N (default 40, 0 for none)')
+    .option('-q, --quiet', '-qq: leave out the +++ exited +++ lines', (_v: string, prev: number) => prev + 1, 0)
     .option('-f, --follow-forks', 'accepted for strace compatibility: sysstub always follows every process and thread')
     .option('--fault <SET:...>', 'same as -e fault=SET:... (repeatable)', collect, [])
     .option('--route <auto|ptrace>', 'auto (default): stub slots via seccomp user notification, real calls via ptrace; ptrace: every slot via ptrace')

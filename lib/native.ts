@@ -72,8 +72,8 @@ export interface NativeTracer {
   spawn(opts: NativeSpawnOptions): number;
   setRoute(nr: number, route: NativeRoute, value: number): void;
   setCounted: SetCounted;
-  /** Trace nr, capturing [arg, atExit, cstr, lenKind, lenValue, max] per capture. */
-  setTraced(nr: number, captures: [number, boolean, boolean, number, number, number][]): void;
+  /** Trace nr, capturing [arg, atExit, kind, lenKind, lenValue, max, scale] per capture (trace/events.ts). */
+  setTraced(nr: number, captures: [number, boolean, number, number, number, number, number][]): void;
   /** kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined. */
   answer(tid: number, seq: bigint, kind: 0 | 1, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;

@@ -230,7 +230,7 @@ Napi::Value TracerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
 }
 
 // setTraced(nr, captures): trace nr; captures is an array of
-// [arg, atExit, cstr, lenKind (0 arg, 1 ret, 2 fixed), lenValue, max].
+// [arg, atExit, kind (0 buf, 1 cstr, 2 strv), lenKind (0 arg, 1 ret, 2 fixed), lenValue, max, scale].
 Napi::Value TracerWrap::JS_setTraced(const Napi::CallbackInfo& info) {
   if (!tracer_) return info.Env().Undefined();
   CaptureList list;
@@ -240,10 +240,12 @@ Napi::Value TracerWrap::JS_setTraced(const Napi::CallbackInfo& info) {
     Capture cap;
     cap.arg = static_cast<uint8_t>(c.Get(0u).As<Napi::Number>().Uint32Value());
     cap.at_exit = c.Get(1u).ToBoolean();
-    cap.cstr = c.Get(2u).ToBoolean();
+    cap.kind = static_cast<Capture::Kind>(c.Get(2u).As<Napi::Number>().Uint32Value());
     cap.len_kind = static_cast<uint8_t>(c.Get(3u).As<Napi::Number>().Uint32Value());
     cap.len_value = c.Get(4u).As<Napi::Number>().Uint32Value();
     cap.max = c.Get(5u).As<Napi::Number>().Uint32Value();
+    cap.scale = c.Length() > 6 ? c.Get(6u).As<Napi::Number>().Uint32Value() : 1;
+    if (cap.scale == 0) cap.scale = 1;
     list.push_back(cap);
   }
   tracer_->SetTraced(info[0].As<Napi::Number>().Uint32Value(), list);

@@ -430,7 +430,9 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   Route route = (t.pre_exec || nr > kMaxNr)
                     ? Route::kContinue
                     : static_cast<Route>(routes_[nr].load(std::memory_order_acquire));
-  if (!t.pre_exec && nr <= kMaxNr && traced_[nr].load(std::memory_order_relaxed)) {
+  // Traced: the program's calls, and the child's own execve of the program
+  // (the first line strace shows), but none of our other pre-exec calls.
+  if (nr <= kMaxNr && (!t.pre_exec || nr == 59 || nr == 322) && traced_[nr].load(std::memory_order_relaxed)) {
     TraceEntry(tid, t, nr, regs);
     t.tracing = true;
   }

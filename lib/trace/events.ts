@@ -4,17 +4,9 @@
 import { errnoName } from '../errno.js';
 import { syscallByNr } from '../syscalls/index.js';
 
-/** What the tracer copies out of tracee memory for a call (see native/trace_capture.h). */
-export interface CaptureSpec {
-  /** Key in SyscallEvent.mem. */
-  key: string;
-  arg: number;
-  at: 'entry' | 'exit';
-  kind: 'cstr' | 'buf';
-  len: { arg: number } | { ret: true } | { size: number };
-  /** Never more than this many bytes. */
-  max: number;
-}
+import type { CaptureSpec } from './types.js';
+
+export type { CaptureSpec };
 
 /** One traced call. Times are CLOCK_REALTIME nanoseconds. */
 export interface SyscallEvent {
@@ -34,11 +26,13 @@ export interface SyscallEvent {
   mem: ReadonlyMap<string, Uint8Array | null>;
 }
 
-/** The native tuple form of a CaptureSpec: [arg, atExit, cstr, lenKind, lenValue, max]. */
-export function captureTuple(c: CaptureSpec): [number, boolean, boolean, number, number, number] {
-  const [kind, value] = 'arg' in c.len ? [0, c.len.arg] : 'ret' in c.len ? [1, 0] : [2, c.len.size];
-  return [c.arg, c.at === 'exit', c.kind === 'cstr', kind, value, c.max];
+/** The native tuple form of a CaptureSpec (native/trace_capture.h): [arg, atExit, kind, lenKind, lenValue, max, scale]. */
+export function captureTuple(c: CaptureSpec): NativeCapture {
+  const [lenKind, value, scale] = 'arg' in c.len ? [0, c.len.arg, c.len.scale ?? 1] : 'ret' in c.len ? [1, 0, c.len.scale ?? 1] : [2, c.len.size, 1];
+  return [c.arg, c.at === 'exit', c.kind === 'buf' ? 0 : c.kind === 'cstr' ? 1 : 2, lenKind, value, c.max, scale];
 }
+
+export type NativeCapture = [number, boolean, number, number, number, number, number];
 
 /** Parse the tracer's capture blob: repeated [u8 index][i32 length, -1 unreadable][bytes]. */
 export function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<string, Uint8Array | null> {

@@ -20,6 +20,10 @@ export interface TraceOutputOptions {
   durations: boolean;
   /** -c: only the summary, at the end. */
   summary: boolean;
+  /** -a: the column results are aligned to (strace's default 40; 0: none). */
+  align: number;
+  /** -q count: 2 (-qq) leaves out the exit lines. */
+  quiet: number;
   formatCall: CallFormatter;
 }
 
@@ -86,6 +90,11 @@ export class TraceOutput {
       return;
     }
     let line = this.prefix(e.tid, e.entryNs) + this.o.formatCall(e);
+    // strace pads the call to column -a (40) before "= result".
+    const at = line.lastIndexOf(') = ');
+    if (this.o.align > 0 && at >= 0 && at + 1 < this.o.align) {
+      line = line.slice(0, at + 1).padEnd(this.o.align) + line.slice(at + 2);
+    }
     if (this.o.durations && e.exitNs !== null) line += ` <${(Number(e.exitNs - e.entryNs) / 1e9).toFixed(6)}>`;
     this.write(line);
   }
@@ -98,7 +107,7 @@ export class TraceOutput {
   }
 
   exit(pid: number, code: number | null, signal: string | null, core = false): void {
-    if (this.o.summary) return;
+    if (this.o.summary || this.o.quiet >= 2) return;
     if (this.o.format === 'jsonl') {
       this.write(JSON.stringify({ type: 'exit', pid, code, signal }));
       return;

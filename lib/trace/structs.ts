@@ -52,7 +52,6 @@ export function printStatx(b: Uint8Array): string | undefined {
   const mask = d.getUint32(0, true);
   const mode = d.getUint16(28, true);
   const size = d.getBigUint64(40, true);
-  // Imported lazily to keep flags.ts free of struct knowledge.
   return `{stx_mask=${flags(mask, STATX_MASK_PRINT)}, stx_attributes=${hex0(d.getBigUint64(8, true))}, ` +
     `stx_mode=${statMode(mode)}, stx_size=${size}, ...}`;
 }

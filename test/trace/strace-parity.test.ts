@@ -1,0 +1,45 @@
+// Trace lines against strace's own, for the calls the decoders cover: the
+// same program traced by both, addresses (ASLR) and per-run values aside.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, runNative } from '../helpers.js';
+
+const haveStrace = (() => {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const env = { ...process.env, LC_ALL: 'C' };
+// Calls whose lines depend on the run (random bytes, tids) or on which tool traces them are left out.
+const SET = 'execve,brk,mmap,munmap,mprotect,access,openat,close,read,pread64,write,newfstatat,arch_prctl,prlimit64,exit_group,lseek,getdents64,ioctl,fcntl,dup2,pipe2,wait4,uname,getuid,geteuid,getpid,getppid,rt_sigaction,rt_sigprocmask';
+const normalize = (s: string) => s.replace(/0x[0-9a-f]{6,}/g, '0xADDR').replace(/\/\* \d+ vars \*\//g, '/* N vars */').trimEnd().split('\n');
+
+const PROGRAMS: [string, string[]][] = [
+  ['cat', ['/etc/hostname']],
+  ['ls', ['/usr']],
+  ['uname', ['-s']],
+  ['id', ['-u']],
+];
+
+describe.skipIf(!haveStrace)('trace lines match strace', () => {
+  for (const [prog, args] of PROGRAMS) {
+    it(`${prog} ${args.join(' ')}`, async () => {
+      const a = path.join(os.tmpdir(), `sysstub-parity-${process.pid}-a`);
+      const b = path.join(os.tmpdir(), `sysstub-parity-${process.pid}-b`);
+      const theirs = await runNative('strace', ['-qq', '-e', `trace=${SET}`, '-o', a, prog, ...args], { env });
+      const ours = await runCli(['run', '-qq', '-e', `trace=${SET}`, '-o', b, '--', prog, ...args], { env });
+      expect(ours.stdout).toBe(theirs.stdout);
+      const [ta, tb] = [normalize(fs.readFileSync(a, 'utf8')), normalize(fs.readFileSync(b, 'utf8'))];
+      fs.rmSync(a, { force: true });
+      fs.rmSync(b, { force: true });
+      expect(tb).toEqual(ta);
+      expect(ta.length).toBeGreaterThan(10);
+    });
+  }
+});
