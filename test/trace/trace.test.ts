@@ -88,7 +88,7 @@ describe('trace output (CLI)', () => {
     const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
     fs.rmSync(file, { force: true });
     // The loop's 50, and the shell's own getppid for $PPID.
-    expect(lines.filter((l) => /getppid\(.*\) = \d+$/.test(l)).length).toBeGreaterThanOrEqual(50);
+    expect(lines.filter((l) => /getppid\(\)\s+= \d+$/.test(l)).length).toBeGreaterThanOrEqual(50);
     expect(lines.at(-1)).toMatch(/\+\+\+ killed by SIGKILL \+\+\+$/);
   });
 
@@ -105,13 +105,13 @@ describe('trace output (CLI)', () => {
       expect(o.args).toHaveLength(6);
       expect(String(o.ret)).toMatch(/^\d+$/);
       expect(BigInt(o.exitNs as string) >= BigInt(o.entryNs as string)).toBe(true);
-      expect(String(o.text)).toMatch(/^getppid\(.*\) = \d+$/);
+      expect(String(o.text)).toMatch(/^getppid\(\) = \d+$/);
     }
     expect(objs.at(-1)).toMatchObject({ type: 'exit', code: 0, signal: null });
   });
 
   it('-T appends the time spent, -tt prefixes the time of day', async () => {
     const r = await runCli(['run', '-tt', '-T', '-e', 'trace=getppid', '--', fixture('loop'), '1', '0'], { env });
-    expect(r.stderr.split('\n')[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{6} getppid\(.*\) = \d+ <0\.\d{6}>$/);
+    expect(r.stderr.split('\n')[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{6} getppid\(\)\s+= \d+ <0\.\d{6}>$/);
   });
 });
