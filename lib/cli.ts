@@ -70,7 +70,7 @@ async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => vo
     summary: flags.summaryOnly ?? false, formatCall, align: traceAlign(flags), quiet: flags.quiet,
   });
   sup.on('syscall', (e: SyscallEvent) => out.syscall(e));
-  sup.on('signal', (s: { pid: number; tid: number; signal: string | number }) => out.signal(s.pid, s.tid, String(s.signal)));
+  sup.on('signal', (s: { pid: number; tid: number; signal: string | number; siginfo?: Uint8Array }) => out.signal(s.pid, s.tid, String(s.signal), s.siginfo));
   sup.on('processExit', (x: { pid: number; code: number | null; signal: string | null }) => out.exit(x.pid, x.code, x.signal));
   return () => {
     out.finish();

@@ -12,7 +12,7 @@ export type NativeEvent =
   | { type: 'exec'; pid: number; tid: number; first: boolean }
   | { type: 'exit'; pid: number; tid: number; code: number | null; signal: number; core: boolean }
   | { type: 'spawnError'; pid: number; tid: number; errno: number }
-  | { type: 'signal'; pid: number; tid: number; signal: number }
+  | { type: 'signal'; pid: number; tid: number; signal: number; siginfo?: Buffer }
   | { type: 'newProcess'; pid: number; tid: number; parent: number }
   | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };
 

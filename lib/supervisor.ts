@@ -503,7 +503,7 @@ export class Supervisor extends EventEmitter {
         this.emit('exec', { pid: e.pid, formerTid: e.tid });
         return;
       case 'signal':
-        this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalNames.get(e.signal) ?? e.signal });
+        this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalNames.get(e.signal) ?? e.signal, siginfo: e.siginfo });
         return;
       case 'exit': {
         this.processes.delete(e.pid);

@@ -138,6 +138,7 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         break;
       case TracerEvent::kSignal:
         o.Set("signal", e.nr);
+        if (!e.mem.empty()) o.Set("siginfo", Napi::Buffer<char>::Copy(env, e.mem.data(), e.mem.size()));
         break;
       case TracerEvent::kNewProcess:
         o.Set("parent", e.nr);

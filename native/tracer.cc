@@ -106,6 +106,7 @@ void Tracer::SetTraced(uint32_t nr, const CaptureList& captures) {
     traced_store_.push_back(std::move(owned));
   }
   traced_[nr].store(p, std::memory_order_release);
+  tracing_enabled_.store(true, std::memory_order_relaxed);
 }
 
 int64_t NowNs() {
@@ -381,6 +382,11 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   e.pid = t.tgid;
   e.tid = tid;
   e.nr = sig;
+  if (tracing_enabled_.load(std::memory_order_relaxed)) {
+    // For the trace line's {si_signo=..., si_code=...}.
+    siginfo_t si;
+    if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0) e.mem.assign(reinterpret_cast<const char*>(&si), sizeof si);
+  }
   Emit(e);
   Resume(tid, t, sig);
 }

@@ -160,6 +160,7 @@ class Tracer {
   std::vector<std::unique_ptr<CountedRule>> counted_store_;  // guarded by mu_; freed with the tracer
   std::atomic<CaptureList*> traced_[kMaxNr + 1];
   std::vector<std::unique_ptr<CaptureList>> traced_store_;  // guarded by mu_
+  std::atomic<bool> tracing_enabled_{false};
   uint64_t next_seq_ = 0;
   std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
   // New processes that exited before their parent's fork event arrived: that

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { strerror } from '../errno.js';
 import type { SyscallEvent } from './events.js';
+import { formatSiginfo } from './siginfo.js';
 
 /** How a call's text is made: `name(args) = result`, without prefix or newline. */
 export type CallFormatter = (e: SyscallEvent) => string;
@@ -61,7 +62,9 @@ export class TraceOutput {
   }
 
   private prefix(tid: number, ns?: bigint): string {
-    let p = this.tasks.size > 1 ? `[pid ${String(tid).padStart(5)}] ` : '';
+    // As strace -f: in a file (-o) every line starts with `N     `; on stderr,
+    // `[pid  N] ` once more than one task is traced.
+    let p = this.o.fd !== 2 ? `${String(tid).padEnd(5)} ` : this.tasks.size > 1 ? `[pid ${String(tid).padStart(5)}] ` : '';
     if (this.o.timestamps && ns !== undefined) {
       const d = new Date(Number(ns / 1_000_000n));
       const hms = d.toTimeString().slice(0, 8);
@@ -99,11 +102,12 @@ export class TraceOutput {
     this.write(line);
   }
 
-  signal(pid: number, tid: number, name: string): void {
+  signal(pid: number, tid: number, name: string, siginfo?: Uint8Array): void {
     this.tasks.add(tid);
     if (this.o.summary) return;
-    if (this.o.format === 'jsonl') this.write(JSON.stringify({ type: 'signal', pid, tid, signal: name }));
-    else this.write(`${this.prefix(tid, BigInt(Date.now()) * 1_000_000n)}--- ${name} ---`);
+    const info = siginfo ? formatSiginfo(siginfo) : undefined;
+    if (this.o.format === 'jsonl') this.write(JSON.stringify({ type: 'signal', pid, tid, signal: name, siginfo: info ?? null }));
+    else this.write(`${this.prefix(tid, BigInt(Date.now()) * 1_000_000n)}--- ${name}${info ? ` ${info}` : ''} ---`);
   }
 
   exit(pid: number, code: number | null, signal: string | null, core = false): void {

@@ -11,6 +11,7 @@ import {
   TIMER_FLAGS, WAIT_OPTIONS, ADDRESS_FAMILIES, flags, futexOp, mmapFlags, octal, openFlags, signalName,
   sockType, xlat, xlatHex,
 } from './flags.js';
+import type { Table } from './flags.js';
 import { quoteHex, quoteString } from './quote.js';
 import {
   EPOLL_EVENT_SIZE, SIGACTION_SIZE, STATX_SIZE, STAT_SIZE, TIMESPEC_SIZE, countDirents, cstrBytes,
@@ -508,6 +509,35 @@ def('recvfrom', {
 
 
 /** The signature of a syscall by kernel name, if decoded. */
+// Found missing by tracing real programs with -c (cat, ls, python3, sh, tar, find, date, grep).
+const FADV: Table = [[0, 'POSIX_FADV_NORMAL'], [1, 'POSIX_FADV_RANDOM'], [2, 'POSIX_FADV_SEQUENTIAL'],
+  [3, 'POSIX_FADV_WILLNEED'], [4, 'POSIX_FADV_DONTNEED'], [5, 'POSIX_FADV_NOREUSE']];
+def('fadvise64', { args: (x) => [x.fd(0), x.long(1), x.long(2), xlat(x.i32(3), FADV)] });
+/** A loff_t * as strace prints it: NULL, [value], or the pointer when unreadable. */
+function loffPtr(x: Ctx, i: number): string {
+  return x.u(i) === 0n ? 'NULL' : x.inStruct(i, (b) => (b.length < 8 ? undefined : `[${new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true)}]`));
+}
+def('copy_file_range', {
+  args: (x) => [x.fd(0), loffPtr(x, 1), x.fd(2), loffPtr(x, 3), x.ulong(4), x.uint(5)],
+  caps: [structIn(1, 8), structIn(3, 8)],
+});
+const SS_FLAGS: Table = [[1, 'SS_ONSTACK'], [2, 'SS_DISABLE'], [0x80000000, 'SS_AUTODISARM']];
+function stackT(b: Uint8Array): string | undefined {
+  if (b.length < 24) return undefined;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const sp = d.getBigUint64(0, true);
+  return `{ss_sp=${sp === 0n ? 'NULL' : `0x${sp.toString(16)}`}, ss_flags=${flags(d.getUint32(8, true), SS_FLAGS, '0')}, ss_size=${d.getBigUint64(16, true)}}`;
+}
+def('sigaltstack', {
+  args: (x) => [x.u(0) === 0n ? 'NULL' : x.inStruct(0, stackT), x.u(1) === 0n ? 'NULL' : x.outStruct(1, stackT)],
+  caps: [structIn(0, 24), structOut(1, 24)],
+});
+def(['getxattr', 'lgetxattr'], {
+  args: (x) => [x.path(0), x.str(1), x.rbuf(2), x.ulong(3)],
+  caps: [pathIn(0), strIn(1), bufOut(2)],
+});
+def('fgetxattr', { args: (x) => [x.fd(0), x.str(1), x.rbuf(2), x.ulong(3)], caps: [strIn(1), bufOut(2)] });
+
 export function signatureOf(name: string): Signature | undefined {
   return Object.prototype.hasOwnProperty.call(S, name) ? S[name] : undefined;
 }

@@ -18,7 +18,8 @@ const haveStrace = (() => {
 const env = { ...process.env, LC_ALL: 'C' };
 // Calls whose lines depend on the run (random bytes, tids) or on which tool traces them are left out.
 const SET = 'execve,brk,mmap,munmap,mprotect,access,openat,close,read,pread64,write,newfstatat,arch_prctl,prlimit64,exit_group,lseek,getdents64,ioctl,fcntl,dup2,pipe2,wait4,uname,getuid,geteuid,getpid,getppid,rt_sigaction,rt_sigprocmask';
-const normalize = (s: string) => s.replace(/0x[0-9a-f]{6,}/g, '0xADDR').replace(/\/\* \d+ vars \*\//g, '/* N vars */').trimEnd().split('\n');
+const normalize = (s: string) =>
+  s.replace(/0x[0-9a-f]{6,}/g, '0xADDR').replace(/\/\* \d+ vars \*\//g, '/* N vars */').trimEnd().split('\n').map((l) => l.replace(/^\d+ +/, ''));
 
 const PROGRAMS: [string, string[]][] = [
   ['cat', ['/etc/hostname']],
@@ -27,12 +28,29 @@ const PROGRAMS: [string, string[]][] = [
   ['id', ['-u']],
 ];
 
+describe.skipIf(!haveStrace)('multi-process traces match strace -f (pids aside)', () => {
+  it('execs, exits and SIGCHLD with its siginfo', async () => {
+    const a = path.join(os.tmpdir(), `sysstub-parity-${process.pid}-fa`);
+    const b = path.join(os.tmpdir(), `sysstub-parity-${process.pid}-fb`);
+    const script = 'ls / >/dev/null; true';
+    await runNative('strace', ['-f', '-qq', '-e', 'trace=execve,exit_group', '-o', a, 'sh', '-c', script], { env });
+    await runCli(['run', '-qq', '-e', 'trace=execve,exit_group', '-o', b, '--', 'sh', '-c', script], { env });
+    const norm = (f: string) => normalize(fs.readFileSync(f, 'utf8')).map((l) => l.replace(/^\d+ +/, '').replace(/(si_pid=|wait4\()\d+/g, '$1N').replace(/= \d+$/, '= N'));
+    const [ta, tb] = [norm(a), norm(b)];
+    fs.rmSync(a, { force: true });
+    fs.rmSync(b, { force: true });
+    expect(tb).toEqual(ta);
+    expect(ta.some((l) => l.startsWith('--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED'))).toBe(true);
+  });
+});
+
 describe.skipIf(!haveStrace)('trace lines match strace', () => {
   for (const [prog, args] of PROGRAMS) {
     it(`${prog} ${args.join(' ')}`, async () => {
       const a = path.join(os.tmpdir(), `sysstub-parity-${process.pid}-a`);
       const b = path.join(os.tmpdir(), `sysstub-parity-${process.pid}-b`);
-      const theirs = await runNative('strace', ['-qq', '-e', `trace=${SET}`, '-o', a, prog, ...args], { env });
+      // sysstub always follows, as strace -f does (and then prefixes pids in files).
+      const theirs = await runNative('strace', ['-f', '-qq', '-e', `trace=${SET}`, '-o', a, prog, ...args], { env });
       const ours = await runCli(['run', '-qq', '-e', `trace=${SET}`, '-o', b, '--', prog, ...args], { env });
       expect(ours.stdout).toBe(theirs.stdout);
       const [ta, tb] = [normalize(fs.readFileSync(a, 'utf8')), normalize(fs.readFileSync(b, 'utf8'))];
