@@ -2,6 +2,7 @@
 // collect output, resolve with the exit status.
 import { Supervisor, type SupervisorOptions, type ExitResult, type SpawnOptions } from './supervisor.js';
 import type { HandlerReport } from './call.js';
+import type { SyscallEvent } from './trace/events.js';
 
 export interface RunOptions extends SupervisorOptions {
   cwd?: string;
@@ -17,6 +18,8 @@ export interface RunResult extends ExitResult {
   stderr: string;
   /** Handler failures reported during the run. */
   handlerErrors: HandlerReport[];
+  /** Every traced call (with the trace option), in the order they finished. */
+  syscalls: SyscallEvent[];
   timedOut: boolean;
 }
 
@@ -27,6 +30,8 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   const sup = new Supervisor(supOpts);
   const handlerErrors: HandlerReport[] = [];
   sup.on('handlerError', (r: HandlerReport) => handlerErrors.push(r));
+  const syscalls: SyscallEvent[] = [];
+  sup.on('syscall', (e: SyscallEvent) => syscalls.push(e));
   const spawnOpts: SpawnOptions = { stdio: 'pipe' };
   if (cwd !== undefined) spawnOpts.cwd = cwd;
   if (env !== undefined) spawnOpts.env = env;
@@ -41,7 +46,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   const timer = timeout ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeout) : undefined;
   try {
     const result = await child.closed;
-    return { ...result, stdout, stderr, handlerErrors, timedOut };
+    return { ...result, stdout, stderr, handlerErrors, syscalls, timedOut };
   } finally {
     if (timer) clearTimeout(timer);
     await sup.close();

@@ -107,7 +107,13 @@ export function resolveProgram(file: string, env: NodeJS.ProcessEnv, cwd: string
   return undefined;
 }
 
-/** A process started by a Supervisor, traced with everything it starts. */
+/**
+ * A process started by a Supervisor, traced with everything it starts.
+ * Events: 'exit' (code, signal), 'error' (SpawnError), and with the
+ * supervisor's trace option 'syscall' (SyscallEvent) for its whole tree, as
+ * calls finish: child.on('syscall', e => ...), or as an async iterator with
+ * node:events' on(child, 'syscall').
+ */
 export class SupervisedChild extends EventEmitter {
   readonly pid: number;
   readonly stdin: Writable | null;
@@ -208,6 +214,8 @@ export class Supervisor extends EventEmitter {
   /** notif route: the pending call of each thread (a thread has at most one). */
   private readonly notifByTid = new Map<number, InflightCall>();
   private readonly tgids = new Map<number, number>();
+  /** Which spawned child's tree a process belongs to (for per-child 'syscall' events). */
+  private readonly rootOf = new Map<number, number>();
   private validityTimer: NodeJS.Timeout | undefined;
   private refd: boolean | undefined;
   private closing = false;
@@ -486,15 +494,19 @@ export class Supervisor extends EventEmitter {
       case 'call':
         this.onTraceCall(e);
         return;
-      case 'syscall':
-        this.emit('syscall', toSyscallEvent(e, this.captures.get(e.nr) ?? []));
+      case 'syscall': {
+        const ev = toSyscallEvent(e, this.captures.get(e.nr) ?? []);
+        this.emit('syscall', ev);
+        this.roots.get(this.rootOf.get(e.pid) ?? e.pid)?.emit('syscall', ev);
         return;
+      }
       case 'cancel': {
         const c = this.inflight.get(`p${e.tid}:${e.seq}`);
         if (c) c.ctl.abort(new Error(`thread ${e.tid} is gone`));
         return;
       }
       case 'newProcess':
+        this.rootOf.set(e.pid, this.rootOf.get(e.parent) ?? e.parent);
         this.processes.add(e.pid);
         this.tgids.set(e.pid, e.pid);
         this.emit('process', { pid: e.pid, parent: e.parent });
@@ -507,6 +519,7 @@ export class Supervisor extends EventEmitter {
         return;
       case 'exit': {
         this.processes.delete(e.pid);
+        if (!this.roots.has(e.pid)) this.rootOf.delete(e.pid);
         for (const [tid, c] of this.notifByTid) {
           if (this.tgids.get(tid) === e.pid) c.ctl.abort(new Error(`process ${e.pid} exited`));
         }

@@ -1,6 +1,7 @@
 // Tracing: every call of a traced syscall reported once with its result, on
 // real and emulated calls, in the library (typed events) and the CLI (-o, -c,
 // -T, --json), complete even when the target is killed.
+import { on } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,5 +114,29 @@ describe('trace output (CLI)', () => {
   it('-T appends the time spent, -tt prefixes the time of day', async () => {
     const r = await runCli(['run', '-tt', '-T', '-e', 'trace=getppid', '--', fixture('loop'), '1', '0'], { env });
     expect(r.stderr.split('\n')[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{6} getppid\(\)\s+= \d+ <0\.\d{6}>$/);
+  });
+});
+
+describe('trace events per child and in run()', () => {
+  it('each spawned child gets the events of its own tree; run() collects them', async () => {
+    const { run } = await import('../../lib/index.js');
+    const sup = new Supervisor({ trace: { syscalls: 'getpmsg' } });
+    const a = sup.spawn(fixture('forkexec'), ['1'], { stdio: 'ignore' });
+    const b = sup.spawn(fixture('loop'), ['0', '3'], { stdio: 'ignore' });
+    const seen: Record<string, number[]> = { a: [], b: [] };
+    a.on('syscall', (e: SyscallEvent) => seen.a.push(e.pid));
+    const iterate = (async () => {
+      for await (const [e] of on(b, 'syscall', { signal: AbortSignal.timeout(5000) })) {
+        seen.b.push((e as SyscallEvent).pid);
+        if (seen.b.length === 3) break;
+      }
+    })();
+    await Promise.all([a.exited, b.exited, iterate]);
+    await sup.close();
+    expect(seen.a).toHaveLength(2); // forkexec level 1 and level 0 (a child of a)
+    expect(new Set(seen.a).size).toBe(2);
+    expect(seen.b).toEqual([b.pid, b.pid, b.pid]);
+    const r = await run([fixture('loop'), '2', '0'], { trace: { syscalls: 'getppid' } });
+    expect(r.syscalls.map((e) => e.name)).toEqual(['getppid', 'getppid']);
   });
 });
