@@ -85,27 +85,25 @@ void Tracer::SetRoute(uint32_t nr, Route route, int64_t value) {
   routes_[nr].store(static_cast<uint8_t>(route), std::memory_order_release);
 }
 
+// Publish an immutable object for nr to the tracer thread; kept until the tracer goes.
+template <typename T>
+T* Tracer::Publish(std::vector<std::unique_ptr<T>>& store, const T& value) {
+  auto owned = std::make_unique<T>(value);
+  T* p = owned.get();
+  std::lock_guard<std::mutex> lock(mu_);
+  store.push_back(std::move(owned));
+  return p;
+}
+
 void Tracer::SetCounted(uint32_t nr, const CountedRule& rule) {
   if (nr > kMaxNr) return;
-  auto owned = std::make_unique<CountedRule>(rule);
-  CountedRule* p = owned.get();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    counted_store_.push_back(std::move(owned));
-  }
-  counted_[nr].store(p, std::memory_order_release);
+  counted_[nr].store(Publish(counted_store_, rule), std::memory_order_release);
   routes_[nr].store(static_cast<uint8_t>(Route::kCounted), std::memory_order_release);
 }
 
 void Tracer::SetTraced(uint32_t nr, const CaptureList& captures) {
   if (nr > kMaxNr) return;
-  auto owned = std::make_unique<CaptureList>(captures);
-  CaptureList* p = owned.get();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    traced_store_.push_back(std::move(owned));
-  }
-  traced_[nr].store(p, std::memory_order_release);
+  traced_[nr].store(Publish(traced_store_, captures), std::memory_order_release);
   tracing_enabled_.store(true, std::memory_order_relaxed);
 }
 

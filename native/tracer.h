@@ -129,6 +129,8 @@ class Tracer {
   };
 
   void Run() noexcept;
+  template <typename T>
+  T* Publish(std::vector<std::unique_ptr<T>>& store, const T& value);
   void Post(Command cmd);
   void DrainCommands() noexcept;
   void ApplyAnswer(const Command& c) noexcept;

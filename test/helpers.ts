@@ -1,6 +1,6 @@
 // Shared test helpers: fixture paths, running a program natively and under
 // sysstub with the same stdio, and the CLI.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorOptions } from '../lib/index.js';
@@ -79,3 +79,13 @@ export type Route = (typeof ROUTES)[number];
 export function trappedCalls(stats: { handlerCalls: number; nativeAnswers: number; notifCalls: number }, route: Route): number {
   return route === 'ptrace' ? stats.handlerCalls + stats.nativeAnswers : stats.notifCalls;
 }
+
+/** strace is on this machine (CI installs it); parity tests skip without it. */
+export const haveStrace = (() => {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();

@@ -1,18 +1,9 @@
 // Parity with strace's fault injection: for each expression, the program's
 // effect (stdout, stderr, exit status) under `sysstub run -e inject=...` is
 // the one it has under `strace -f -e inject=...`. CI installs strace.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runCli, runNative } from '../helpers.js';
+import { haveStrace, runCli, runNative } from '../helpers.js';
 
-const haveStrace = (() => {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 // [expression (as given to -e), program, args]
 const CASES: [string, string, string[]][] = [

@@ -3,6 +3,7 @@
 // their pointers; the test plays tracer (captureSpec() decides what of that memory it may use)
 // and compares each formatted line with strace's, in order.
 import { execFileSync } from 'node:child_process';
+import { haveStrace } from '../helpers.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,14 +82,6 @@ describe('formatCall by hand', () => {
 
 // --- against strace ----------------------------------------------------------------------------
 
-const haveStrace = (() => {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const work = mkdtempSync(join(tmpdir(), 'sysstub-trace-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

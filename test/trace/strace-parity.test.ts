@@ -1,20 +1,11 @@
 // Trace lines against strace's own, for the calls the decoders cover: the
 // same program traced by both, addresses (ASLR) and per-run values aside.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, runNative } from '../helpers.js';
+import { haveStrace, runCli, runNative } from '../helpers.js';
 
-const haveStrace = (() => {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const env = { ...process.env, LC_ALL: 'C' };
 // Calls whose lines depend on the run (random bytes, tids) or on which tool traces them are left out.
 const SET = 'execve,brk,mmap,munmap,mprotect,access,openat,close,read,pread64,write,newfstatat,arch_prctl,prlimit64,exit_group,lseek,getdents64,ioctl,fcntl,dup2,pipe2,wait4,uname,getuid,geteuid,getpid,getppid,rt_sigaction,rt_sigprocmask';
