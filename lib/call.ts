@@ -71,6 +71,8 @@ export interface CallSite {
   undo?: (() => void)[];
   /** Set once the call was answered (or abandoned): its memory is no longer the handler's. */
   done?: boolean;
+  /** ptrace route, real calls: run the call in the kernel now and resolve to its result. */
+  runKernel?: (args: SyscallArgs) => Promise<Outcome>;
 }
 
 /** Run a call's undos after its answer could not be delivered; a throwing undo is reported, not fatal. */
@@ -205,6 +207,27 @@ class TracedCall implements Call {
   onAbandoned(undo: () => void): void {
     if (typeof undo !== 'function') throw new TypeError('onAbandoned: undo must be a function');
     (this.site.undo ??= []).push(undo);
+  }
+
+  observe(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {
+    this.live();
+    if (!this.site.runKernel || this.site.bottom !== 'kernel') {
+      throw new Error(`observe(): ${this.name} is not a real call on the ptrace route (route: 'ptrace', or a real syscall)`);
+    }
+    const run = this.site.runKernel;
+    this.site.runKernel = undefined; // once
+    return run(this.merged(args));
+  }
+
+  private merged(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): SyscallArgs {
+    if (!args) return this.args;
+    const a = [...this.args] as bigint[];
+    for (const [k, v] of Object.entries(args)) {
+      const i = Number(k);
+      if (!(i >= 0 && i < 6) || v === undefined) throw new RangeError(`argument index ${k} must be 0..5`);
+      a[i] = toBig(v, `argument ${i}`);
+    }
+    return a as unknown as SyscallArgs;
   }
 
   next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {

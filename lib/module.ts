@@ -87,6 +87,14 @@ export interface Call {
    * Return the outcome to pass it on, or inspect it first.
    */
   next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome>;
+
+  /**
+   * Let the kernel run the call now (with args replaced, if given) and resolve
+   * to its result, which the handler may then return, change, or follow with
+   * side effects (a delay, a signal). For real calls on the ptrace route (the
+   * default for them); throws otherwise. At most once per call.
+   */
+  observe(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome>;
 }
 
 /** A handler: sync or async. Throwing a SyscallError fails the call with its errno. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 export type NativeEvent =
   | { type: 'call'; pid: number; tid: number; nr: number; seq: bigint; args: bigint[] }
   | { type: 'cancel'; pid: number; tid: number; seq: bigint }
+  | { type: 'exitStop'; pid: number; tid: number; seq: bigint; ret: bigint }
   | { type: 'exec'; pid: number; tid: number; first: boolean }
   | { type: 'exit'; pid: number; tid: number; code: number | null; signal: number; core: boolean }
   | { type: 'spawnError'; pid: number; tid: number; errno: number }
@@ -74,8 +75,12 @@ export interface NativeTracer {
   setCounted: SetCounted;
   /** Trace nr, capturing [arg, atExit, kind, lenKind, lenValue, max, scale] per capture (trace/events.ts). */
   setTraced(nr: number, captures: [number, boolean, number, number, number, number, number][]): void;
-  /** kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined. */
-  answer(tid: number, seq: bigint, kind: 0 | 1, value: bigint, args?: (bigint | undefined)[]): void;
+  /**
+   * kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined;
+   * kind 2: the same, stopping at its exit (an 'exitStop' event); kind 3, at that stop: continue,
+   * with rax = value when args[0] is defined (any value).
+   */
+  answer(tid: number, seq: bigint, kind: 0 | 1 | 2 | 3, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;
   unref(): void;
   close(): void;

@@ -211,6 +211,8 @@ export class Supervisor extends EventEmitter {
   /** Every live traced process (thread group), roots included. */
   private readonly processes = new Set<number>();
   private readonly inflight = new Map<string, InflightCall>();
+  /** ptrace route: handlers waiting in observe() for their call's exit stop, by `tid:seq`. */
+  private readonly exitWaiters = new Map<string, (o: Outcome) => void>();
   /** notif route: the pending call of each thread (a thread has at most one). */
   private readonly notifByTid = new Map<number, InflightCall>();
   private readonly tgids = new Map<number, number>();
@@ -503,6 +505,20 @@ export class Supervisor extends EventEmitter {
       case 'cancel': {
         const c = this.inflight.get(`p${e.tid}:${e.seq}`);
         if (c) c.ctl.abort(new Error(`thread ${e.tid} is gone`));
+        const w = this.exitWaiters.get(`${e.tid}:${e.seq}`);
+        if (w) {
+          this.exitWaiters.delete(`${e.tid}:${e.seq}`);
+          w({ type: 'error', errno: 3, code: 'ESRCH' });
+        }
+        return;
+      }
+      case 'exitStop': {
+        const key = `${e.tid}:${e.seq}`;
+        const w = this.exitWaiters.get(key);
+        this.exitWaiters.delete(key);
+        const ret = BigInt.asIntN(64, e.ret);
+        if (w) w(ret < 0n && ret >= -4095n ? { type: 'error', errno: Number(-ret), code: errnoName(Number(-ret)) ?? `E${-ret}` } : { type: 'return', value: BigInt.asUintN(64, ret) });
+        else this.tracer?.answer(e.tid, e.seq, 3, 0n); // nobody waits (closing): let it go
         return;
       }
       case 'newProcess':
@@ -577,12 +593,34 @@ export class Supervisor extends EventEmitter {
     const chain = this.table.acquire(e.nr);
     const ctl = new CallAbort();
     const site = this.site(e.nr, e.pid, e.tid, () => args, ctl);
+    let ranKernel = false;
+    let atExit = false;
+    const exitKey = `${e.tid}:${e.seq}`;
+    // observe(): run the call now, stop at its exit, resolve with its result.
+    site.runKernel = (runArgs) => {
+      ranKernel = true;
+      const changed = runArgs.map((a, i) => (a === args[i] ? undefined : BigInt.asUintN(64, a)));
+      tracer.answer(e.tid, e.seq, 2, 0n, changed.some((a) => a !== undefined) ? changed : undefined);
+      return new Promise<Outcome>((resolve) => this.exitWaiters.set(exitKey, (o) => {
+        atExit = true;
+        resolve(o);
+      }));
+    };
+    const answerAtExit = (o: Outcome) => {
+      if (o.type === 'kernel') tracer.answer(e.tid, e.seq, 3, 0n);
+      else tracer.answer(e.tid, e.seq, 3, o.type === 'return' ? o.value : BigInt.asUintN(64, BigInt(-o.errno)), [0n]);
+    };
     const finish = (o: Outcome) => {
       site.done = true;
       this.inflight.delete(key);
       this.table.release(chain);
       if (ctl.aborted) runUndos(site);
-      else {
+      else if (ranKernel) {
+        // The handler's final word on the result, given at the exit stop (now,
+        // or when the call gets there: a handler that timed out while it ran).
+        if (atExit) answerAtExit(o);
+        else this.exitWaiters.set(exitKey, () => answerAtExit(o));
+      } else {
         switch (o.type) {
           case 'return':
             tracer.answer(e.tid, e.seq, 0, o.value);

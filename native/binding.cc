@@ -109,7 +109,7 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
   std::vector<TracerEvent> events = self->tracer_->TakeEvents();
   if (events.empty()) return;
   Napi::Array arr = Napi::Array::New(env, events.size());
-  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall"};
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop"};
   for (size_t i = 0; i < events.size(); i++) {
     const TracerEvent& e = events[i];
     Napi::Object o = Napi::Object::New(env);
@@ -127,6 +127,10 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
       }
       case TracerEvent::kCancel:
         o.Set("seq", Napi::BigInt::New(env, e.seq));
+        break;
+      case TracerEvent::kExitStop:
+        o.Set("seq", Napi::BigInt::New(env, e.seq));
+        o.Set("ret", Napi::BigInt::New(env, e.ret));
         break;
       case TracerEvent::kExit:
         o.Set("code", e.code < 0 ? env.Null() : Napi::Number::New(env, e.code));

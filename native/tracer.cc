@@ -142,7 +142,7 @@ void Tracer::TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexc
 
 // Restart a stopped tracee; one inside a traced call continues to its exit stop.
 void Tracer::Resume(pid_t tid, Tracee& t, int sig) noexcept {
-  ptrace(t.tracing ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, sig);
+  ptrace(t.tracing || t.await_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, sig);
 }
 
 void Tracer::Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args,
@@ -283,6 +283,17 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
   Tracee& t = it->second;
   t.call_seq = 0;
   user_regs_struct& regs = t.regs;
+  if (c.kind == 3) {
+    // At the exit stop of a call JS watched: its final result.
+    t.await_exit = false;
+    if (c.args_mask & 1) {
+      regs.rax = c.value;
+      ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
+    }
+    if (t.tracing) TraceDone(c.tid, t, static_cast<int64_t>(regs.rax), false);
+    Cont(c.tid, 0);
+    return;
+  }
   if (c.kind == 0) {
     // Since Linux 4.8 the seccomp stop acts as syscall-enter: nr = -1 skips the
     // call and rax is what the program gets back.
@@ -296,6 +307,10 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
       if (c.args_mask & (1u << i)) *slots[i] = c.args[i];
     }
     ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
+  }
+  if (c.kind == 2) {
+    t.await_exit = true;
+    t.exit_seq = c.seq;
   }
   Resume(c.tid, t, 0);
 }
@@ -365,7 +380,19 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
       break;
   }
   t.fresh = false;
-  if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (TRACESYSGOOD) of a traced call
+  if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (TRACESYSGOOD) of a traced or watched call
+    if (t.await_exit) {
+      // JS watches this call: report its result and wait for the final answer (kind 3).
+      if (ptrace(PTRACE_GETREGS, tid, 0, &t.regs) != 0) return;
+      t.call_seq = t.exit_seq;
+      TracerEvent e{TracerEvent::kExitStop};
+      e.pid = t.tgid;
+      e.tid = tid;
+      e.seq = t.exit_seq;
+      e.ret = static_cast<int64_t>(t.regs.rax);
+      Emit(e);
+      return;
+    }
     if (t.tracing) {
       user_regs_struct regs;
       int64_t ret = ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? static_cast<int64_t>(regs.rax) : -ESRCH;
@@ -566,6 +593,7 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
   if (it == tracees_.end()) return;
   Tracee t = it->second;
   tracees_.erase(it);
+  if (t.await_exit && !t.call_seq) t.call_seq = t.exit_seq;  // died inside a watched call
   if (t.tracing) TraceDone(tid, t, 0, true);  // exit_group, or killed inside a traced call
   if (t.call_seq) {
     TracerEvent c{TracerEvent::kCancel};

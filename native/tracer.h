@@ -55,7 +55,7 @@ enum class Route : uint8_t {
 };
 
 struct TracerEvent {
-  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall };
+  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop };
   Type type;
   explicit TracerEvent(Type t = kCall) : type(t) {}
   int32_t pid = 0;   // thread group id
@@ -94,7 +94,9 @@ class Tracer {
   // Traces nr: every call is reported (kSyscall) with its result, capturing `captures`.
   void SetTraced(uint32_t nr, const CaptureList& captures);
   // kind 0: skip the call and return value; kind 1: let it run, with args[i]
-  // replaced where bit i of args_mask is set.
+  // replaced where bit i of args_mask is set; kind 2: the same, but stop at
+  // its exit and report it (kExitStop, same seq); kind 3 (at that exit stop):
+  // continue, with rax = value if bit 0 of args_mask is set.
   void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
   // Kills every tracee, reaps them and stops the thread. Idempotent.
   void Close();
@@ -113,6 +115,9 @@ class Tracer {
     bool regs_dirty = false;  // regs changed at the stop (clone guard): write back on continue
     // A traced call between its entry and its exit stop: resume with PTRACE_SYSCALL.
     bool tracing = false;
+    // JS asked to see this call's result (answer kind 2): the exit stop waits for kind 3.
+    bool await_exit = false;
+    uint64_t exit_seq = 0;
     TracerEvent trace;        // the entry half of the kSyscall event
   };
   struct Command {

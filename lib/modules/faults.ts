@@ -105,10 +105,7 @@ function compileSpec(name: string, s: FaultSpec): CompiledRule {
     r.signal = n;
   }
   if (s.delayEnter !== undefined) r.delayEnterMs = s.delayEnter;
-  if (s.delayExit !== undefined) {
-    if (r.error === undefined && r.retval === undefined) throw new TypeError(`${where}: delayExit needs error or retval (syscall-exit stops are not supported yet)`);
-    r.delayExitMs = s.delayExit;
-  }
+  if (s.delayExit !== undefined) r.delayExitMs = s.delayExit;
   if (typeof s.when === 'function') r.predicate = s.when;
   else if (typeof s.when === 'string') {
     r.when = parseFaultExpr(`${name}:when=${s.when}:error=EPERM`, 'inject').when;
@@ -117,8 +114,8 @@ function compileSpec(name: string, s: FaultSpec): CompiledRule {
   if (s.path !== undefined) r.path = globToRegExp(s.path);
   if (s.fd !== undefined) r.fd = s.fd;
   if (s.setArgs) r.setArgs = Object.fromEntries(Object.entries(s.setArgs).map(([k, v]) => [k, BigInt(v as number | bigint)]));
-  if (r.error === undefined && r.retval === undefined && r.signal === undefined && r.delayEnterMs === undefined && !r.setArgs) {
-    throw new TypeError(`${where}: a rule needs error, retval, signal, delayEnter or setArgs`);
+  if (r.error === undefined && r.retval === undefined && r.signal === undefined && r.delayEnterMs === undefined && r.delayExitMs === undefined && !r.setArgs) {
+    throw new TypeError(`${where}: a rule needs error, retval, signal, delayEnter, delayExit or setArgs`);
   }
   return r;
 }
@@ -185,22 +182,39 @@ function selects(r: CompiledRule, n: number): boolean {
   return !r.nth; // no when, no nth: every call
 }
 
+function raise(call: Call, sig: number | undefined): void {
+  if (!sig) return;
+  try {
+    process.kill(call.tid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+/**
+ * As strace: delay_enter before the call; then the call is answered (error=,
+ * retval=) or runs; delay_exit after it; signal= raised at its exit, so the
+ * thread gets it as the call returns.
+ */
 async function act(call: Call, r: CompiledRule): Promise<HandlerResult> {
   if (r.delayEnterMs) await sleep(r.delayEnterMs);
-  // The signal is queued now; the thread gets it when the call returns (or a
-  // blocking call is interrupted by it). strace queues it at syscall exit.
-  if (r.signal) {
-    try {
-      process.kill(call.tid, r.signal);
-    } catch {
-      /* gone */
-    }
-  }
+  let result: HandlerResult;
   if (r.error !== undefined || r.retval !== undefined) {
-    if (r.delayExitMs) await sleep(r.delayExitMs);
-    return r.error !== undefined ? new SyscallError(r.error) : r.retval!;
+    result = r.error !== undefined ? new SyscallError(r.error) : r.retval!;
+  } else if (r.delayExitMs || r.signal) {
+    // A real call on the ptrace route runs now and we see its exit; a stub's
+    // call ends in the module below (or ENOSYS).
+    try {
+      result = await call.observe(r.setArgs);
+    } catch {
+      result = await call.next(r.setArgs);
+    }
+  } else {
+    return call.next(r.setArgs);
   }
-  return call.next(r.setArgs);
+  if (r.delayExitMs) await sleep(r.delayExitMs);
+  raise(call, r.signal);
+  return result;
 }
 
 /**

@@ -90,7 +90,6 @@ describe('keys', () => {
       ['openat:when=2', /needs at least one of error=/, ''],
       ['openat:signal=SIGNOPE', /unknown signal/, 'SIGNOPE'],
       ['openat:error=EPERM:delay_enter=5minutes', /bad delay/, '5minutes'],
-      ['openat:delay_exit=5', /delay_exit= on a call that runs/, 'delay_exit'],
       ['openat:error=EPERM:nth=0', /bad nth=/, '0'],
       ['openat:error=EPERM:fd=x', /bad fd=/, 'x'],
       ['openat:error=EPERM:arg9=1', /unknown key "arg9"/, 'arg9'],

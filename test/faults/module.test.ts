@@ -77,3 +77,36 @@ describe('counted rules decided natively', () => {
     expect(odd.stdout).toBe('getppid ok=0 getpmsg last=-1\n'); // the 5th is not selected: ENOSYS
   });
 });
+
+describe('observe(): the kernel runs the call, the handler sees and may change its result', () => {
+  it('rewrites a real result, delays after the call, raises a signal at its exit', async () => {
+    const { defineModule, SyscallError } = await import('../../lib/index.js');
+    const seen: string[] = [];
+    const mod = defineModule({
+      name: 'observer',
+      syscalls: {
+        openat: {
+          timeout: null,
+          handler: async (c) => {
+            const path = c.readCString(c.args[1]);
+            const o = await c.observe();
+            seen.push(`${path}:${o.type === 'error' ? o.code : 'ok'}`);
+            return o.type === 'error' && path === '/nonexistent' ? new SyscallError('EACCES') : o;
+          },
+        },
+      },
+    });
+    const r = await run(['cat', '/nonexistent', '/etc/hostname'], { modules: [mod], env });
+    expect(r.stderr).toBe('cat: /nonexistent: Permission denied\n');
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(seen).toContain('/nonexistent:ENOENT');
+    expect(seen).toContain('/etc/hostname:ok');
+    const t0 = Date.now();
+    const d = await run([fixture('loop'), '1', '0'], { modules: [faults({ getppid: { delayExit: 200 } })] });
+    expect(d.stdout).toBe('getppid ok=1 getpmsg last=0\n');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    const s = await run([fixture('loop'), '3', '0'], { modules: [faults({ getppid: { signal: 'SIGUSR1', nth: [2] } })] });
+    expect(s.signal).toBe('SIGUSR1');
+    expect(s.stdout).toBe('');
+  });
+});

@@ -76,6 +76,7 @@ function fakeCall(name: string, args: (bigint | number)[], mem: FakeMemory, sign
       throw new Error('not used');
     },
     onAbandoned: () => {},
+    observe: () => Promise.reject(new Error('not used')),
     next: () => Promise.reject(new Error('not used')),
   };
 }
