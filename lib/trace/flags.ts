@@ -169,9 +169,9 @@ export function signalName(v: number | bigint): string {
   const n = Number(BigInt.asIntN(32, BigInt(v)));
   const name = xlatName(n, SIGNALS);
   if (name !== undefined) return name;
-  if (n === 32) return 'SIGRT_0';
+  if (n === 32) return 'SIGRTMIN';
   if (n === 33) return 'SIGRT_1';
-  if (n >= 34 && n <= 64) return n === 34 ? 'SIGRTMIN' : `SIGRT_${n - 32}`;
+  if (n >= 34 && n <= 64) return `SIGRT_${n - 32}`; // strace 6.1: 34 is SIGRT_2 (glibc's SIGRTMIN is 34)
   return String(n);
 }
 
