@@ -348,7 +348,7 @@ export function buildProgram(): Command {
       .passThroughOptions(),
   )
     .option('--handler-timeout <ms>', 'fail a handler call with ETIMEDOUT after this many ms, or "none" (default 10000)')
-    .option('-e, --expr <qualifier=SET:...>', 'strace-style expression: inject=SET:error=E|retval=N[:signal=S][:delay_enter=T][:delay_exit=T][:when=EXPR][:path=GLOB][:fd=N][:argN=V][:argN&MASK][:nth=LIST][:set_argN=V], or fault=SET[:error=E][:when=EXPR] (repeatable)', collect, [])
+    .option('-e, --expr <qualifier=SET:...>', 'strace-style expression: trace=SET; inject=SET:error=E|retval=N[:signal=S][:delay_enter=T][:delay_exit=T][:when=EXPR][:path=GLOB][:fd=N][:argN=V][:argN&MASK][:nth=LIST][:set_argN=V]; or fault=SET[:error=E][:when=EXPR] (repeatable)', collect, [])
     .option('--inject <SET:...>', 'same as -e inject=SET:... (repeatable)', collect, [])
     .option('--trace <SET>', 'same as -e trace=SET: report these calls with their results, as strace does')
     .option('-o, --output <file>', 'write the trace to FILE instead of stderr')
