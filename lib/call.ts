@@ -216,32 +216,23 @@ class TracedCall implements Call {
     }
     const run = this.site.runKernel;
     this.site.runKernel = undefined; // once
-    return run(this.merged(args));
+    return run(this.merged('observe', args));
   }
 
-  private merged(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): SyscallArgs {
+  /** The call's arguments with those in `args` replaced (for next() and observe()). */
+  private merged(method: string, args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): SyscallArgs {
     if (!args) return this.args;
     const a = [...this.args] as bigint[];
     for (const [k, v] of Object.entries(args)) {
       const i = Number(k);
-      if (!(i >= 0 && i < 6) || v === undefined) throw new RangeError(`argument index ${k} must be 0..5`);
-      a[i] = toBig(v, `argument ${i}`);
+      if (!(i >= 0 && i < 6) || v === undefined) throw new RangeError(`${method}: argument index ${k} must be 0..5`);
+      a[i] = toBig(v, `${method}: argument ${i}`);
     }
     return a as unknown as SyscallArgs;
   }
 
   next(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {
-    let nextArgs = this.args;
-    if (args) {
-      const a = [...this.args] as bigint[];
-      for (const [k, v] of Object.entries(args)) {
-        const i = Number(k);
-        if (!(i >= 0 && i < 6) || v === undefined) throw new RangeError(`next: argument index ${k} must be 0..5`);
-        a[i] = toBig(v, `next: argument ${i}`);
-      }
-      nextArgs = a as unknown as SyscallArgs;
-    }
-    const o = runLevel(this.site, this.chain, this.level + 1, nextArgs);
+    const o = runLevel(this.site, this.chain, this.level + 1, this.merged('next', args));
     return o instanceof Promise ? o : Promise.resolve(o);
   }
 }

@@ -45,7 +45,7 @@ function traceStrsize(flags: RunFlags): number {
 /** Wire the supervisor's trace events to strace-style output (-o, -c, -t, -T, --format). */
 async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => void) | undefined> {
   if (flags.trace === undefined) return undefined;
-  const { TraceOutput, rawFormatter, resultText } = await import('./trace/output.js');
+  const { TraceOutput, rawFormatter } = await import('./trace/output.js');
   const format = flags.json ? 'jsonl' : (flags.format ?? 'text');
   if (format !== 'text' && format !== 'jsonl') throw new UsageError(`--format: "${format}" is not a format (valid: text, jsonl)`);
   let fd = 2;
@@ -64,7 +64,6 @@ async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => vo
         return e.ret === null ? text.replace(/ = [^=]*$/, ' = ?') : text;
       }
     : rawFormatter;
-  void resultText;
   const out = new TraceOutput({
     fd, format, timestamps: Math.min(flags.timestamps, 2) as 0 | 1 | 2, durations: flags.syscallTimes ?? false,
     summary: flags.summaryOnly ?? false, formatCall, align: traceAlign(flags), quiet: flags.quiet,

@@ -89,7 +89,6 @@ export interface NativeTracer {
 
 export interface NativeAddon {
   Tracer: new (onEvents: (events: NativeEvent[]) => void) => NativeTracer;
-  readMemory(tid: number, addr: bigint, len: number): Buffer;
   readMemoryInto(tid: number, addr: bigint, bytes: Uint8Array): void;
   writeMemory(tid: number, addr: bigint, bytes: Uint8Array): void;
   readCString(tid: number, addr: bigint, max: number): Buffer;

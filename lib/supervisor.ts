@@ -417,7 +417,7 @@ export class Supervisor extends EventEmitter {
       (tid: number, nr: number) => this.onNotifCall(listener, view, tid, nr),
       view,
     );
-    for (const nr of this.table.wiredNumbers()) this.pushListenerRoute(listener, nr);
+    for (const nr of this.table.wiredNumbers()) this.pushTo(listener, nr);
     listener.ref(this.refd ?? true);
     this.notifListeners.add(listener);
     this.allListeners.push(listener);
@@ -447,10 +447,6 @@ export class Supervisor extends EventEmitter {
     if (!this.table.isWired(nr)) return;
     if (this.tracer) this.pushTo(this.tracer, nr);
     for (const l of this.notifListeners) this.pushTo(l, nr);
-  }
-
-  private pushListenerRoute(l: NativeNotifListener, nr: number): void {
-    this.pushTo(l, nr);
   }
 
   /** A counted constant on top is decided natively too, with its own per-thread counters there. */

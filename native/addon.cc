@@ -9,7 +9,6 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sysstub::TracerWrap::Init(env, exports);
   sysstub::NotifListenerWrap::Init(env, exports);
-  exports.Set("readMemory", Napi::Function::New(env, sysstub::JS_readMemory, "readMemory"));
   exports.Set("readMemoryInto", Napi::Function::New(env, sysstub::JS_readMemoryInto, "readMemoryInto"));
   exports.Set("writeMemory", Napi::Function::New(env, sysstub::JS_writeMemory, "writeMemory"));
   exports.Set("readCString", Napi::Function::New(env, sysstub::JS_readCString, "readCString"));

@@ -311,19 +311,6 @@ Napi::Value TracerWrap::JS_stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// readMemory(tid, addr, len): Buffer
-Napi::Value JS_readMemory(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t tid = info[0].As<Napi::Number>().Int32Value();
-  uint64_t addr = ToU64(info[1], "addr");
-  int64_t len = info[2].As<Napi::Number>().Int64Value();
-  if (len < 0 || len > (1 << 30)) throw Napi::RangeError::New(env, "read: len must be 0..2^30");
-  Napi::Buffer<char> buf = Napi::Buffer<char>::New(env, static_cast<size_t>(len));
-  int rc = ReadTraceeMemory(tid, addr, buf.Data(), static_cast<size_t>(len));
-  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_readv");
-  return buf;
-}
-
 // readMemoryInto(tid, addr, bytes): fills bytes (a Buffer the caller allocated
 // from Node's pool: cheaper than a new external buffer per read).
 Napi::Value JS_readMemoryInto(const Napi::CallbackInfo& info) {

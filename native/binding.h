@@ -32,7 +32,6 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   std::unique_ptr<Tracer> tracer_;
 };
 
-Napi::Value JS_readMemory(const Napi::CallbackInfo& info);
 Napi::Value JS_writeMemory(const Napi::CallbackInfo& info);
 Napi::Value JS_readMemoryInto(const Napi::CallbackInfo& info);
 Napi::Value JS_readCString(const Napi::CallbackInfo& info);

@@ -66,12 +66,19 @@ NotifListenerWrap::NotifListenerWrap(const Napi::CallbackInfo& info)
   on_ready_ = Napi::Persistent(info[1].As<Napi::Function>());
   on_call_ = Napi::Persistent(info[2].As<Napi::Function>());
   async_ = std::make_unique<Napi::AsyncContext>(env_, "sysstub:notif");
+  sock_poll_ = StartPoll(sock_, OnSocket);
+}
+
+// A uv_poll on fd in Node's loop, ref'd or not as JS last asked.
+uv_poll_t* NotifListenerWrap::StartPoll(int fd, uv_poll_cb cb) {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env_, &loop);
-  sock_poll_ = new uv_poll_t;
-  uv_poll_init(loop, sock_poll_, sock_);
-  sock_poll_->data = this;
-  uv_poll_start(sock_poll_, UV_READABLE | UV_DISCONNECT, OnSocket);
+  auto* p = new uv_poll_t;
+  uv_poll_init(loop, p, fd);
+  p->data = this;
+  uv_poll_start(p, UV_READABLE | UV_DISCONNECT, cb);
+  if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(p));
+  return p;
 }
 
 NotifListenerWrap::~NotifListenerWrap() { Stop(); }
@@ -114,13 +121,7 @@ void NotifListenerWrap::ReceiveListener() {
     // wake-up costs tens of microseconds in a VM). EINVAL on older kernels.
     uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
     sync_wakeup_ = ioctl(listener_, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env_, &loop);
-    listener_poll_ = new uv_poll_t;
-    uv_poll_init(loop, listener_poll_, listener_);
-    listener_poll_->data = this;
-    uv_poll_start(listener_poll_, UV_READABLE | UV_DISCONNECT, OnListener);
-    if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(listener_poll_));
+    listener_poll_ = StartPoll(listener_, OnListener);
   }
   Napi::HandleScope scope(env_);
   try {

@@ -25,6 +25,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
  private:
   enum class Route : uint8_t { kContinue = 0, kErrno = 1, kHandler = 2, kValue = 3, kCounted = 4 };
 
+  uv_poll_t* StartPoll(int fd, uv_poll_cb cb);
   static void OnSocket(uv_poll_t* h, int status, int events);
   static void OnListener(uv_poll_t* h, int status, int events);
   void ReceiveListener();
