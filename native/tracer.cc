@@ -466,6 +466,9 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   if (nr <= kMaxNr && (!t.pre_exec || nr == 59 || nr == 322) && traced_[nr].load(std::memory_order_relaxed)) {
     TraceEntry(tid, t, nr, regs);
     t.tracing = true;
+    // exit and exit_group never return: report them now, as strace prints
+    // them at entry, so the line comes before the parent's SIGCHLD.
+    if (nr == 60 || nr == 231) TraceDone(tid, t, 0, true);
   }
   // A call answered here, natively: its trace event is complete now.
   auto answered = [&](int64_t ret) {
