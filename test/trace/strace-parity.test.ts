@@ -6,8 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveStrace, runCli, runNative } from '../helpers.js';
 
-// PYTHONHASHSEED: python3's allocations (and so its mmap/brk calls) otherwise vary from run to run.
-const env = { ...process.env, LC_ALL: 'C', PYTHONHASHSEED: '0' };
+// A small fixed environment, the same for both tools: python3's allocations
+// (and so where its mmap/brk calls fall) depend on the environment it starts
+// with, and on hash randomisation (PYTHONHASHSEED).
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, LC_ALL: 'C', PYTHONHASHSEED: '0' };
 // Calls whose lines depend on the run (random bytes, tids) or on which tool traces them are left out.
 const SET = 'execve,brk,mmap,munmap,mprotect,access,openat,close,read,pread64,write,newfstatat,arch_prctl,prlimit64,exit_group,lseek,getdents64,ioctl,fcntl,dup2,pipe2,uname,getuid,geteuid,rt_sigaction,rt_sigprocmask';
 // Addresses change with ASLR, and so does the padding before "= " (alignment at column 40).
