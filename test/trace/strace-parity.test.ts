@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveStrace, runCli, runNative } from '../helpers.js';
 
-// A small fixed environment, the same for both tools: python3's allocations
+// A small fixed environment, the same for both tools: with the whole vitest
+// environment python3 placed one mmap differently (cause not found); its allocations
 // (and so where its mmap/brk calls fall) depend on the environment it starts
 // with, and on hash randomisation (PYTHONHASHSEED).
 const env = { PATH: process.env.PATH, HOME: process.env.HOME, LC_ALL: 'C', PYTHONHASHSEED: '0' };
