@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineModule, KERNEL_STUBS, Supervisor, StubTable, allSyscalls } from '../lib/index.js';
 import { fixture, runNative, runSupervised } from './helpers.js';
+import { needs, onlyIf, probe } from './probes.js';
 
 const stubcall = fixture('stubcall');
 
@@ -98,14 +99,30 @@ describe('stub table', () => {
     expect(rows.find((r) => r.nr === 0)).toMatchObject({ name: 'read', wired: false });
   });
 
-  it('i386 and x32 calls are never routed to x86-64 handlers', async () => {
+  const answer = defineModule({ name: 'answer', syscalls: { getpmsg: () => 7 } });
+
+  it('x32 calls are never routed to x86-64 handlers', async () => {
+    // x32 calls to a wired slot get ENOSYS from the filter even when a module
+    // handles the x86-64 number.
+    const native = await runNative(fixture('abi'), ['x32', 'x86-64']);
+    const traced = await runSupervised(fixture('abi'), ['x32', 'x86-64'], { modules: [answer] });
+    expect(native).toMatchObject({ stdout: 'x32 getpmsg=-38\nx32 getppid=-38\nx86-64 getpmsg=-38\n', exitCode: 0 });
+    expect(traced).toEqual({ ...native, stdout: native.stdout.replace('x86-64 getpmsg=-38', 'x86-64 getpmsg=7') });
+  });
+
+  needs('ia32').it('i386 calls are never routed to x86-64 handlers', async () => {
     // int 0x80 runs the kernel's i386 table untouched (getpid works, i386
-    // getpmsg 188 is the kernel's ENOSYS); x32 calls to a wired slot get ENOSYS
-    // from the filter even when a module handles the x86-64 number.
-    const mod = defineModule({ name: 'answer', syscalls: { getpmsg: () => 7 } });
-    const native = await runNative(fixture('abi'));
-    const traced = await runSupervised(fixture('abi'), [], { modules: [mod] });
-    expect(native.stdout).toContain('i386 getpmsg=-38');
-    expect(traced.stdout).toBe(native.stdout.replace('x86-64 getpmsg=-38', 'x86-64 getpmsg=7'));
+    // getpmsg 188 is the kernel's ENOSYS).
+    const native = await runNative(fixture('abi'), ['i386']);
+    const traced = await runSupervised(fixture('abi'), ['i386'], { modules: [answer] });
+    expect(native).toMatchObject({ stdout: 'i386 getpid same=yes\ni386 getpmsg=-38\n', exitCode: 0 });
+    expect(traced).toEqual(native);
+  });
+
+  onlyIf(!probe.ia32, 'int 0x80 works here: the i386 test runs instead').it('without IA32 emulation int 0x80 faults supervised as natively (SIGSEGV)', async () => {
+    const native = await runNative(fixture('abi'), ['i386']);
+    const traced = await runSupervised(fixture('abi'), ['i386'], { modules: [answer] });
+    expect(native).toMatchObject({ stdout: '', signal: 'SIGSEGV' });
+    expect(traced).toEqual(native);
   });
 });
