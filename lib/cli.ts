@@ -11,6 +11,7 @@ import { builtinModules, loadBuiltinModule } from './modules/index.js';
 import { StubTable } from './stub-table.js';
 import { allSyscalls } from './syscalls/index.js';
 import { strerror } from './errno.js';
+import { inheritedSpawnOptions, rawArgvTail, rawEnviron, takeInherited, type Inherited } from './inherited.js';
 import type { Supervisor as SupervisorT, SupervisorOptions } from './supervisor.js';
 import type { CaptureSpec, SyscallEvent } from './trace/events.js';
 
@@ -249,10 +250,11 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   if (flags.verbose) {
     const slots = sup.table.wiredNumbers().map((nr) => `${nr}:${sup.slotRoute(nr)}`);
     process.stderr.write(`sysstub: modules: ${sup.table.modules().join(', ') || 'none'}; wired slots (number:route): ${slots.join(' ')}\n`);
-    sup.on('route', (r: { pid: number; route: string; syncWakeup: boolean }) => {
+    sup.on('route', (r: { pid: number; route: string; syncWakeup: boolean; reason?: string }) => {
+      const why = r.reason === 'EBUSY' ? 'the program already has a seccomp listener' : `the kernel has no user notification (${r.reason})`;
       process.stderr.write(r.route === 'notif'
         ? `sysstub: pid ${r.pid}: handler slots on the user-notification route${r.syncWakeup ? ' (FD_SYNC_WAKE_UP)' : ''}\n`
-        : `sysstub: pid ${r.pid}: user notification unavailable (kernel < 5.0, or the program already has a listener); every slot on the ptrace route\n`);
+        : `sysstub: pid ${r.pid}: user notification unavailable: ${why}; every slot on the ptrace route\n`);
     });
   }
   // Signals sent to sysstub reach the target. A terminal's Ctrl-C / Ctrl-\
@@ -271,7 +273,10 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
     process.on(sig, h);
     return [sig, h] as const;
   });
-  child = sup.spawn(prog, args, { stdio: 'inherit' });
+  // The program gets sysstub's own arguments, environment, fds, dispositions
+  // and mask, byte for byte (lib/inherited.ts).
+  const [rawProg, ...rawArgs] = rawArgvTail(1 + args.length);
+  child = sup.spawn(rawProg, rawArgs, { rawEnv: rawEnviron(), ...inheritedSpawnOptions(inherited) });
   for (const sig of early) child.kill(sig);
 
   let result;
@@ -391,7 +396,11 @@ Exit status: the program's own, or 128+N (sysstub dies of the same signal);
   return program;
 }
 
+/** What sysstub was started with (bin/sysstub.js); read once, before anything can look at process.env. */
+let inherited: Inherited = { fds: null, ignored: 0n, blocked: 0n };
+
 export async function main(argv: string[] = process.argv): Promise<void> {
+  inherited = takeInherited();
   const program = buildProgram();
   if (argv.length <= 2) {
     process.stderr.write(`sysstub: missing command (${program.commands.map((c) => c.name()).join(', ')})\nTry 'sysstub --help'.\n`);

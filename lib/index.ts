@@ -1,5 +1,5 @@
 // Public API of sysstub.
-export { Supervisor, SupervisedChild, SpawnError, resolveProgram } from './supervisor.js';
+export { Supervisor, SupervisedChild, SpawnError } from './supervisor.js';
 export type { SupervisorOptions, SpawnOptions, StdioOption, ExitResult } from './supervisor.js';
 export { run } from './run.js';
 export type { RunOptions, RunResult } from './run.js';

@@ -18,12 +18,16 @@ export type NativeEvent =
   | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };
 
 export interface NativeSpawnOptions {
-  file: string;
-  argv: string[];
-  envp: string[];
-  cwd?: string;
-  /** fds for the child's 0, 1, 2; -1 for /dev/null. */
-  stdio: [number, number, number];
+  /** Bytes (or UTF-8 text): searched in envp's PATH like execvp when it has no '/'. */
+  file: string | Uint8Array;
+  argv: (string | Uint8Array)[];
+  envp: (string | Uint8Array)[];
+  cwd?: string | Uint8Array;
+  /** The program's fds as (target, source) pairs; source -1: closed (native/spawn.h). */
+  fds: Int32Array;
+  /** Signals the program starts with ignored, and blocked: bit n-1 for signal n. */
+  sigIgnored: bigint;
+  sigMask: bigint;
   /** One seccomp action per syscall number 0..1023. */
   actions: Uint32Array;
   /** The user-notification variant and the child's end of the socket its listener fd comes home on. */
@@ -95,7 +99,7 @@ export interface NativeAddon {
   buildFilter(actions: Uint32Array): Buffer;
   NotifListener: new (
     sock: number,
-    onReady: (ok: boolean, syncWakeup: boolean) => void,
+    onReady: (ok: boolean, syncWakeup: boolean, fallbackErrno: number) => void,
     /** The notification's id and arguments are in view[0..6] during the call. */
     onCall: (tid: number, nr: number) => void,
     view: BigUint64Array,

@@ -16,7 +16,37 @@ import { syscallByNr } from './syscalls/index.js';
 import { parseSyscallSet } from './faults/expr.js';
 import { captureTuple, toSyscallEvent, type CaptureSpec } from './trace/events.js';
 
-export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number;
+/**
+ * What one of the program's fds is: 'pipe' (0-2 only: a stream on the child
+ * object), 'inherit' (this process's fd of the same number), 'ignore'
+ * (/dev/null), a number (this process's fd of that number), or 'closed'
+ * (closed for the program; also null/undefined at index 3 and above).
+ */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | 'closed' | number;
+
+/** Bytes or text: argv, env entries and paths are passed to the program byte for byte. */
+export type Bytes = string | Uint8Array;
+
+export interface SpawnOptions {
+  /** The program's working directory (default: this process's). */
+  cwd?: Bytes;
+  /** The program's environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The environment as raw `NAME=value` entries, byte for byte (instead of env). */
+  rawEnv?: readonly Uint8Array[];
+  /**
+   * One value for 0-2, or [stdin, stdout, stderr, ...more]: entries from index 3
+   * give the program more fds (like child_process's stdio array). Default 'inherit'.
+   */
+  stdio?: StdioOption | readonly (StdioOption | null | undefined)[];
+  /** argv[0] as the program sees it (default: the file as given). */
+  argv0?: Bytes;
+  /**
+   * The program's signal dispositions and mask at exec: signals it starts
+   * with ignored (SIG_IGN) and blocked. Default: none, as after child_process.
+   */
+  signals?: { ignore?: readonly (NodeJS.Signals | number)[]; block?: readonly (NodeJS.Signals | number)[] };
+}
 
 export interface SupervisorOptions {
   /** Modules loaded before the first spawn (their slots are wired), bottom first. */
@@ -44,15 +74,6 @@ export interface SupervisorOptions {
    * `capture` says what tracee memory to copy for each (strings, buffers).
    */
   trace?: { syscalls: string | readonly number[]; capture?: (nr: number) => CaptureSpec[] };
-}
-
-export interface SpawnOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** One value for all three, or [stdin, stdout, stderr]. Default 'inherit'. */
-  stdio?: StdioOption | readonly [StdioOption, StdioOption, StdioOption];
-  /** argv[0] as the program sees it (default: the file as given). */
-  argv0?: string;
 }
 
 export interface ExitResult {
@@ -89,23 +110,25 @@ for (const [name, n] of Object.entries(os.constants.signals)) {
   if (!signalNames.has(n)) signalNames.set(n, name as NodeJS.Signals);
 }
 
-function isExecutableFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile() && (fs.accessSync(p, fs.constants.X_OK), true);
-  } catch {
-    return false;
-  }
+function signalNumber(sig: NodeJS.Signals | number, what: string): number {
+  const n = typeof sig === 'number' ? sig : os.constants.signals[sig];
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new TypeError(`spawn: ${what}: ${String(sig)} is not a signal (a name like 'SIGHUP' or a number 1..64)`);
+  return n;
 }
 
-/** execvp's search, done before fork so that a missing program is ENOENT without a child. */
-export function resolveProgram(file: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
-  if (file.includes('/')) return path.resolve(cwd, file);
-  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const p = path.resolve(cwd, dir || '.', file);
-    if (isExecutableFile(p)) return p;
-  }
-  return undefined;
+/** A signal set as a 64-bit mask, bit n-1 for signal n (as /proc/PID/status prints it). */
+function sigmask(sigs: readonly (NodeJS.Signals | number)[] | undefined, what: string): bigint {
+  let m = 0n;
+  for (const s of sigs ?? []) m |= 1n << BigInt(signalNumber(s, what) - 1);
+  return m;
 }
+
+/** What a Supervisor throws once closed: a Node-style error with a code. */
+function closedError(op: string): Error {
+  return Object.assign(new Error(`Supervisor: ${op}() after close()`), { code: 'ERR_SUPERVISOR_CLOSED' });
+}
+
+const text = (b: Bytes) => (typeof b === 'string' ? b : Buffer.from(b).toString());
 
 /**
  * A process started by a Supervisor, traced with everything it starts.
@@ -290,28 +313,26 @@ export class Supervisor extends EventEmitter {
     return this.table.route(nr, { forcePtrace: this.routeOption === 'ptrace', sealConstants: this.sealConstants });
   }
 
-  spawn(file: string, args: readonly string[] = [], opts: SpawnOptions = {}): SupervisedChild {
-    if (this.closing) throw new Error('Supervisor: spawn after close()');
-    if (typeof file !== 'string' || file === '') throw new TypeError('spawn: file must be a non-empty string');
-    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new TypeError('spawn: args must be an array of strings');
-    const known = new Set(['cwd', 'env', 'stdio', 'argv0']);
+  spawn(file: Bytes, args: readonly Bytes[] = [], opts: SpawnOptions = {}): SupervisedChild {
+    if (this.closing) throw closedError('spawn');
+    const isBytes = (v: unknown): v is Bytes => typeof v === 'string' || v instanceof Uint8Array;
+    if (!isBytes(file) || file.length === 0) throw new TypeError('spawn: file must be a non-empty string or Uint8Array');
+    if (!Array.isArray(args) || !args.every(isBytes)) throw new TypeError('spawn: args must be an array of strings or Uint8Arrays');
+    const known = new Set(['cwd', 'env', 'rawEnv', 'stdio', 'argv0', 'signals']);
     for (const k of Object.keys(opts)) {
       if (!known.has(k)) throw new TypeError(`spawn: unknown option "${k}" (valid: ${[...known].join(', ')})`);
     }
-    const env = opts.env ?? process.env;
-    const cwd = opts.cwd ?? process.cwd();
+    if (opts.env !== undefined && opts.rawEnv !== undefined) throw new TypeError('spawn: give env or rawEnv, not both');
+    const envp: Bytes[] = opts.rawEnv
+      ? [...opts.rawEnv]
+      : Object.entries(opts.env ?? process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const stdioOpt = opts.stdio ?? 'inherit';
-    const stdio = (typeof stdioOpt === 'string' || typeof stdioOpt === 'number' ? [stdioOpt, stdioOpt, stdioOpt] : stdioOpt) as StdioOption[];
-    if (stdio.length !== 3) throw new TypeError('spawn: stdio must be one value or an array of three');
-
-    const resolved = resolveProgram(file, env, cwd);
-    const argv = [opts.argv0 ?? file, ...args];
-    if (resolved === undefined) {
-      // Like child_process: the error arrives asynchronously, on the child.
-      const child = new SupervisedChild(0, [null, null, null], file, args);
-      queueMicrotask(() => child._spawnError(new SpawnError(2 /* ENOENT */, file, [...args])));
-      return child;
-    }
+    const stdio: (StdioOption | null | undefined)[] = typeof stdioOpt === 'string' || typeof stdioOpt === 'number'
+      ? [stdioOpt, stdioOpt, stdioOpt] : [...stdioOpt];
+    if (stdio.length < 3) throw new TypeError('spawn: stdio must be one value or an array of at least three');
+    const sigIgnored = sigmask(opts.signals?.ignore, 'signals.ignore');
+    const sigMask = sigmask(opts.signals?.block, 'signals.block');
+    const spawnargs = args.map(text);
 
     const tracer = this.ensureTracer();
     if (!this.filters) {
@@ -324,23 +345,28 @@ export class Supervisor extends EventEmitter {
       }
     }
 
-    const fds: [number, number, number] = [-1, -1, -1];
+    const pairs: number[] = [];
     const parentEnds: (number | null)[] = [null, null, null];
     const toClose: number[] = [];
     let listener: NativeNotifListener | undefined;
     try {
       stdio.forEach((s, i) => {
-        if (s === 'inherit') fds[i] = i;
-        else if (s === 'ignore') fds[i] = -1;
-        else if (s === 'pipe') {
+        if ((s === null || s === undefined) && i > 2) return; // not passed: exec closes ours (all close-on-exec)
+        if (s === 'inherit') pairs.push(i, i);
+        else if (s === 'closed') pairs.push(i, -1);
+        else if (s === 'ignore') {
+          const fd = fs.openSync('/dev/null', i === 0 ? 'r' : 'w');
+          toClose.push(fd);
+          pairs.push(i, fd);
+        } else if (s === 'pipe' && i < 3) {
           const [r, w] = native().pipe();
-          fds[i] = i === 0 ? r : w;
+          const theirs = i === 0 ? r : w;
           parentEnds[i] = i === 0 ? w : r;
-          toClose.push(fds[i]);
-        } else if (typeof s === 'number' && Number.isInteger(s) && s >= 0) fds[i] = s;
-        else throw new TypeError(`spawn: stdio[${i}] must be 'pipe', 'inherit', 'ignore' or an fd, got ${String(s)}`);
+          toClose.push(theirs);
+          pairs.push(i, theirs);
+        } else if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s <= 0x7fffffff) pairs.push(i, s);
+        else throw new TypeError(`spawn: stdio[${i}] must be ${i < 3 ? "'pipe', " : ''}'inherit', 'ignore', 'closed' or an fd, got ${String(s)}`);
       });
-      const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
       let notifSock: number | undefined;
       if (this.filters.notif) {
         const [mine, theirs] = native().socketpair();
@@ -348,16 +374,30 @@ export class Supervisor extends EventEmitter {
         notifSock = theirs;
         listener = this.makeListener(mine);
       }
-      const pid = tracer.spawn({
-        file: resolved, argv, envp, cwd, stdio: fds, actions: this.filters.trace,
-        ...(this.filters.notif ? { notifActions: this.filters.notif, notifSock, notifUnavailable: process.env.SYSSTUB_NO_USER_NOTIF === '1' } : {}),
-      });
+      let pid: number;
+      try {
+        pid = tracer.spawn({
+          file, argv: [opts.argv0 ?? file, ...args], envp, cwd: opts.cwd, fds: Int32Array.from(pairs),
+          sigIgnored, sigMask, actions: this.filters.trace,
+          ...(this.filters.notif ? { notifActions: this.filters.notif, notifSock, notifUnavailable: process.env.SYSSTUB_NO_USER_NOTIF === '1' } : {}),
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.syscall !== 'spawn' || e.errno === undefined) throw err;
+        // Like child_process: a program that cannot be found fails on the child, asynchronously.
+        for (const fd of parentEnds) if (fd !== null) fs.closeSync(fd);
+        listener?.close();
+        if (listener) this.notifListeners.delete(listener);
+        const child = new SupervisedChild(0, [null, null, null], text(file), spawnargs);
+        queueMicrotask(() => child._spawnError(new SpawnError(-e.errno!, text(file), spawnargs)));
+        return child;
+      }
       const streams: [Writable | null, Readable | null, Readable | null] = [
         parentEnds[0] !== null ? new net.Socket({ fd: parentEnds[0], readable: false, writable: true }) : null,
         parentEnds[1] !== null ? new net.Socket({ fd: parentEnds[1], readable: true, writable: false }) : null,
         parentEnds[2] !== null ? new net.Socket({ fd: parentEnds[2], readable: true, writable: false }) : null,
       ];
-      const child = new SupervisedChild(pid, streams, file, args);
+      const child = new SupervisedChild(pid, streams, text(file), spawnargs);
       child.route = this.filters.notif ? 'pending' : 'ptrace';
       if (listener) this.pendingRoute.set(listener, child);
       child.exited.then(() => {}, () => {}).finally(() => {
@@ -404,7 +444,7 @@ export class Supervisor extends EventEmitter {
     const view = new BigUint64Array(7);
     const listener: NativeNotifListener = new NotifListener(
       sock,
-      (ok: boolean, syncWakeup: boolean) => {
+      (ok: boolean, syncWakeup: boolean, fallbackErrno: number) => {
         const child = this.pendingRoute.get(listener);
         this.pendingRoute.delete(listener);
         if (child) child.route = ok ? 'notif' : 'ptrace';
@@ -412,7 +452,13 @@ export class Supervisor extends EventEmitter {
           this.notifListeners.delete(listener);
           listener.close();
         }
-        this.emit('route', { pid: child?.pid, route: ok ? 'notif' : 'ptrace', syncWakeup });
+        // fallbackErrno: why the child fell back (EINVAL/ENOSYS: no user
+        // notification in this kernel; EBUSY: it has a listener already);
+        // 0 with !ok: it died before it got that far.
+        if (ok || fallbackErrno) {
+          const reason = ok ? undefined : errnoName(fallbackErrno) ?? `E${fallbackErrno}`;
+          this.emit('route', { pid: child?.pid, route: ok ? 'notif' : 'ptrace', syncWakeup, reason });
+        }
       },
       (tid: number, nr: number) => this.onNotifCall(listener, view, tid, nr),
       view,

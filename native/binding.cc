@@ -3,7 +3,9 @@
 // is greppable. Errors become Node-shaped Errors (code, errno < 0, syscall).
 #include "binding.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <linux/seccomp.h>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -43,20 +45,61 @@ uint64_t ToU64(const Napi::Value& v, const char* what) {
   throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint or a number");
 }
 
-std::vector<std::string> ToStrings(const Napi::Value& v, const char* what) {
-  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an array of strings");
+// Bytes from JS: a Buffer/Uint8Array as it is, or a string as UTF-8. argv,
+// env, paths stay bytes end to end; NUL cannot be in a C string.
+std::string ToBytes(const Napi::Value& v, const char* what) {
+  std::string out;
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+    out.assign(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
+  } else if (v.IsString()) {
+    out = v.As<Napi::String>().Utf8Value();
+  } else {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a string or a Uint8Array");
+  }
+  if (out.find('\0') != std::string::npos) throw Napi::TypeError::New(v.Env(), std::string(what) + " must not contain NUL bytes");
+  return out;
+}
+
+std::vector<std::string> ToByteStrings(const Napi::Value& v, const char* what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an array");
   Napi::Array a = v.As<Napi::Array>();
   std::vector<std::string> out;
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value s = a.Get(i);
-    if (!s.IsString()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an array of strings");
-    std::string str = s.As<Napi::String>().Utf8Value();
-    if (str.find('\0') != std::string::npos) {
-      throw Napi::TypeError::New(v.Env(), std::string(what) + " must not contain NUL bytes");
-    }
-    out.push_back(std::move(str));
-  }
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(ToBytes(a.Get(i), what));
   return out;
+}
+
+// A signal set from a 64-bit mask (bit n-1: signal n), as /proc/PID/status prints it.
+sigset_t ToSigset(const Napi::Value& v) {
+  sigset_t set;
+  sigemptyset(&set);
+  uint64_t bits = v.IsUndefined() ? 0 : ToU64(v, "signal set");
+  for (int sig = 1; sig <= 64; sig++) {
+    if (bits & (uint64_t{1} << (sig - 1))) sigaddset(&set, sig);
+  }
+  return set;
+}
+
+void CheckActions(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      v.As<Napi::TypedArray>().ElementLength() != kMaxNr + 1) {
+    throw Napi::TypeError::New(env, std::string("spawn: ") + what + " must be a Uint32Array of one action per syscall number 0..1023");
+  }
+}
+
+// Sealed slots (SECCOMP_RET_ERRNO) move to a filter of their own that the
+// child installs last (spawn.h); the routing filter lets them through.
+std::vector<uint32_t> SplitSealed(const Napi::Value& v, std::vector<uint32_t>* sealed) {
+  Napi::Uint32Array acts = v.As<Napi::Uint32Array>();
+  std::vector<uint32_t> routing(acts.Data(), acts.Data() + acts.ElementLength());
+  sealed->assign(routing.size(), SECCOMP_RET_ALLOW);
+  for (size_t nr = 0; nr < routing.size(); nr++) {
+    if ((routing[nr] & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+      (*sealed)[nr] = routing[nr];
+      routing[nr] = SECCOMP_RET_ALLOW;
+    }
+  }
+  return routing;
 }
 
 }  // namespace
@@ -180,27 +223,37 @@ Napi::Value TracerWrap::JS_spawn(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(options): options must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
   SpawnRequest req;
-  req.file = o.Get("file").As<Napi::String>().Utf8Value();
-  req.argv = ToStrings(o.Get("argv"), "argv");
-  req.envp = ToStrings(o.Get("envp"), "envp");
-  if (o.Get("cwd").IsString()) req.cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
-  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
-  for (uint32_t i = 0; i < 3; i++) req.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-  Napi::Value actions = o.Get("actions");
-  if (!actions.IsTypedArray() || actions.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-    throw Napi::TypeError::New(env, "spawn: actions must be a Uint32Array");
+  req.file = ToBytes(o.Get("file"), "file");
+  req.argv = ToByteStrings(o.Get("argv"), "argv");
+  req.envp = ToByteStrings(o.Get("envp"), "envp");
+  if (!o.Get("cwd").IsUndefined()) req.cwd = ToBytes(o.Get("cwd"), "cwd");
+  Napi::Value fds = o.Get("fds");
+  if (!fds.IsTypedArray() || fds.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      fds.As<Napi::TypedArray>().ElementLength() % 2) {
+    throw Napi::TypeError::New(env, "spawn: fds must be an Int32Array of (target, source) pairs");
   }
-  Napi::Uint32Array acts = actions.As<Napi::Uint32Array>();
-  FilterProgram prog = BuildSeccompFilter(acts.Data(), acts.ElementLength());
-  if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
-  req.filter = std::move(prog.insns);
-  // Optional user-notification variant of the filter (see spawn.h).
+  Napi::Int32Array pairs = fds.As<Napi::Int32Array>();
+  for (size_t i = 0; i + 1 < pairs.ElementLength(); i += 2) req.fds.emplace_back(pairs[i], pairs[i + 1]);
+  req.ignored = ToSigset(o.Get("sigIgnored"));
+  req.mask = ToSigset(o.Get("sigMask"));
+  CheckActions(env, o.Get("actions"), "actions");
+  std::vector<uint32_t> sealed;
+  std::vector<uint32_t> routing = SplitSealed(o.Get("actions"), &sealed);
+  auto build = [&](const std::vector<uint32_t>& acts) {
+    FilterProgram prog = BuildSeccompFilter(acts.data(), acts.size());
+    if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
+    return std::move(prog.insns);
+  };
+  req.filter = build(routing);
+  if (std::any_of(sealed.begin(), sealed.end(), [](uint32_t a) { return a != SECCOMP_RET_ALLOW; })) {
+    req.sealed_filter = build(sealed);
+  }
+  // Optional user-notification variant of the routing filter (see spawn.h).
   Napi::Value notif = o.Get("notifActions");
   if (notif.IsTypedArray()) {
-    Napi::Uint32Array nacts = notif.As<Napi::Uint32Array>();
-    FilterProgram nprog = BuildSeccompFilter(nacts.Data(), nacts.ElementLength());
-    if (!nprog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + nprog.error);
-    req.notif_filter = std::move(nprog.insns);
+    CheckActions(env, notif, "notifActions");
+    std::vector<uint32_t> unused;
+    req.notif_filter = build(SplitSealed(notif, &unused));
     req.notif_sock = o.Get("notifSock").As<Napi::Number>().Int32Value();
     req.notif_unavailable = o.Get("notifUnavailable").ToBoolean();
   }

@@ -4,12 +4,12 @@
 #include <cstring>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "binding.h"
+#include "listener_handover.h"
 
 // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) is not used: once a call is
 // received it would leave the caller waiting for fatal signals only, so a
@@ -92,26 +92,15 @@ void NotifListenerWrap::Stop() {
 }
 
 void NotifListenerWrap::OnSocket(uv_poll_t* h, int, int) {
-  static_cast<NotifListenerWrap*>(h->data)->ReceiveListener();
+  static_cast<NotifListenerWrap*>(h->data)->OnHandover();
 }
 
-// The child sends one byte: 'L' with the listener fd, or 'P' when it fell back
-// to the ptrace route. EOF: it died before installing any filter.
-void NotifListenerWrap::ReceiveListener() {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(sock_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  int fd = -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  }
+// The child's one message (listener_handover.h): the listener fd, or the
+// errno that made it fall back to the ptrace route. EOF: it died before.
+void NotifListenerWrap::OnHandover() {
+  int fd = -1, why = 0;
+  int got = ReceiveListener(sock_, &fd, &why);
+  if (got == 0) return;
   ClosePoll(sock_poll_);
   close(sock_);
   sock_ = -1;
@@ -125,7 +114,8 @@ void NotifListenerWrap::ReceiveListener() {
   }
   Napi::HandleScope scope(env_);
   try {
-    on_ready_.MakeCallback(Value(), {Napi::Boolean::New(env_, fd >= 0), Napi::Boolean::New(env_, sync_wakeup_)}, *async_);
+    on_ready_.MakeCallback(Value(), {Napi::Boolean::New(env_, fd >= 0), Napi::Boolean::New(env_, sync_wakeup_),
+                                     Napi::Number::New(env_, got < 0 ? 0 : why)}, *async_);
   } catch (const Napi::Error& e) {
     fprintf(stderr, "sysstub: internal error in notif ready: %s\n", e.Message().c_str());
   }

@@ -28,7 +28,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   uv_poll_t* StartPoll(int fd, uv_poll_cb cb);
   static void OnSocket(uv_poll_t* h, int status, int events);
   static void OnListener(uv_poll_t* h, int status, int events);
-  void ReceiveListener();
+  void OnHandover();
   void Drain();
   void Stop();
   bool HungUp() const;

@@ -571,7 +571,7 @@ describe('route fallback', () => {
     const env = { ...process.env, SYSSTUB_NO_USER_NOTIF: '1' };
     const r = await runCli(['run', '-v', '-m', 'streams', '--', fixture('streams_demo')], { env });
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/user notification unavailable .*every slot on the ptrace route/);
+    expect(r.stderr).toMatch(/user notification unavailable: the kernel has no user notification \(ENOSYS\); every slot on the ptrace route/);
     expect(r.stdout).toContain('1. high priority  [ALARM] "power lost, on battery"');
     const normal = await runCli(['run', '-v', '-m', 'streams', '--', fixture('streams_demo')]);
     expect(normal.stderr).toMatch(/handler slots on the user-notification route/);
