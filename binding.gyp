@@ -20,7 +20,8 @@
         "native/seccomp_filter.cc",
         "native/wake.cc",
         "native/tracee_mem.cc",
-        "native/trace_capture.cc"
+        "native/trace_capture.cc",
+        "native/slot_table.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

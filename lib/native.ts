@@ -37,30 +37,45 @@ export interface NativeSpawnOptions {
   notifUnavailable?: boolean;
 }
 
-export interface NativeNotifListener {
+export interface NativeNotifListener extends NativeSlotTable {
   /** kind 0: return value (-4095..-1 is an errno); kind 1: let the kernel run the call. Returns 0 or -errno. */
   respond(id: bigint, kind: 0 | 1, value: bigint): number;
   /** respond() for the notification being dispatched now (synchronous answers), value a safe integer. */
   respondCurrent(kind: 0 | 1, value: number): number;
   isValid(id: bigint): boolean;
-  setRoute(nr: number, route: NativeRoute, value: number): void;
-  setCounted: SetCounted;
   ref(on: boolean): void;
   close(): void;
   stats(): { received: number; handlerCalls: number; nativeAnswers: number; syncWakeup: boolean };
 }
 
-/** What the tracer does at a seccomp stop (native/tracer.h Route). */
-export const enum NativeRoute {
-  Continue = 0,
+/** What a trapped call on a slot does, decided natively (native/slot_table.h SlotDisposition). */
+export const enum SlotDisposition {
+  Kernel = 0,
   Errno = 1,
   Handler = 2,
   Value = 3,
-  Counted = 4,
 }
 
-/** setCounted(nr, first, last (0: open), step (0: every one in range), isErrno, value, bottomKernel). */
-export type SetCounted = (nr: number, first: number, last: number, step: number, isErrno: boolean, value: number, bottomKernel: boolean) => void;
+/** A counted constant (strace's when=), decided natively with per-thread counters (native/counted_rule.h). */
+export interface NativeCountedRule {
+  first: number;
+  /** 0: open-ended. */
+  last: number;
+  /** 0: every call in range. */
+  step: number;
+  isErrno: boolean;
+  /** The errno (positive) or the return value, all 64 bits. */
+  value: bigint;
+  /** When it does not fire: the kernel runs the call (else ENOSYS, a stub slot). */
+  bottomKernel: boolean;
+}
+
+/** The one interface of both native routes' slot tables. */
+export interface NativeSlotTable {
+  /** value: the errno (Errno) or the return value (Value), all 64 bits. */
+  setSlot(nr: number, disposition: SlotDisposition, value: bigint): void;
+  setCounted(nr: number, rule: NativeCountedRule): void;
+}
 
 export interface TracerStats {
   stops: number;
@@ -73,10 +88,8 @@ export interface TracerStats {
   exits: number;
 }
 
-export interface NativeTracer {
+export interface NativeTracer extends NativeSlotTable {
   spawn(opts: NativeSpawnOptions): number;
-  setRoute(nr: number, route: NativeRoute, value: number): void;
-  setCounted: SetCounted;
   /** Trace nr, capturing [arg, atExit, kind, lenKind, lenValue, max, scale] per capture (trace/events.ts). */
   setTraced(nr: number, captures: [number, boolean, number, number, number, number, number][]): void;
   /**

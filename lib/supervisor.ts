@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CallAbort, runLevel, runUndos, type CallSite, type HandlerReport } from './call.js';
 import { errnoName, strerror } from './errno.js';
 import { type Module, type ModuleDefinition, type Outcome, type SyscallArgs } from './module.js';
-import { native, NativeRoute, type NativeEvent, type NativeNotifListener, type NativeTracer, type TracerStats } from './native.js';
+import { native, SlotDisposition, type NativeEvent, type NativeNotifListener, type NativeSlotTable, type NativeTracer, type TracerStats } from './native.js';
 import { StubTable } from './stub-table.js';
 import { syscallByNr } from './syscalls/index.js';
 import { parseSyscallSet } from './faults/expr.js';
@@ -478,14 +478,28 @@ export class Supervisor extends EventEmitter {
     return this.tracer;
   }
 
-  /** What the slot's top answer is, for the native fast paths. */
-  private nativeRoute(nr: number): [NativeRoute, number] {
+  /**
+   * Tell a native slot table what a call on nr does now: a constant or a
+   * counted constant on top is decided natively; an empty stub answers ENOSYS.
+   */
+  private pushTo(target: NativeSlotTable, nr: number): void {
+    const counted = this.table.topCounted(nr);
+    if (counted) {
+      const { first, last, step } = counted.when;
+      const c = counted.constant;
+      target.setCounted(nr, {
+        first, last: last === Infinity ? 0 : last, step, isErrno: c.type === 'error',
+        value: c.type === 'error' ? BigInt(c.errno) : c.type === 'return' ? BigInt.asIntN(64, c.value) : 0n,
+        bottomKernel: this.table.bottom(nr) === 'kernel',
+      });
+      return;
+    }
     const top = this.table.topConstant(nr);
-    if (top?.type === 'error') return [NativeRoute.Errno, top.errno];
-    if (top?.type === 'return') return [NativeRoute.Value, Number(BigInt.asIntN(64, top.value))];
-    if (this.table.hasHandlers(nr)) return [NativeRoute.Handler, 0];
-    if (this.table.bottom(nr) === 'kernel') return [NativeRoute.Continue, 0];
-    return [NativeRoute.Errno, 38 /* ENOSYS: the empty stub */];
+    if (top?.type === 'error') target.setSlot(nr, SlotDisposition.Errno, BigInt(top.errno));
+    else if (top?.type === 'return') target.setSlot(nr, SlotDisposition.Value, BigInt.asIntN(64, top.value));
+    else if (this.table.hasHandlers(nr)) target.setSlot(nr, SlotDisposition.Handler, 0n);
+    else if (this.table.bottom(nr) === 'kernel') target.setSlot(nr, SlotDisposition.Kernel, 0n);
+    else target.setSlot(nr, SlotDisposition.Errno, 38n /* ENOSYS: the empty stub */);
   }
 
   /** Tell the tracer thread and every listener what a call on nr does now. */
@@ -493,21 +507,6 @@ export class Supervisor extends EventEmitter {
     if (!this.table.isWired(nr)) return;
     if (this.tracer) this.pushTo(this.tracer, nr);
     for (const l of this.notifListeners) this.pushTo(l, nr);
-  }
-
-  /** A counted constant on top is decided natively too, with its own per-thread counters there. */
-  private pushTo(target: NativeTracer | NativeNotifListener, nr: number): void {
-    const counted = this.table.topCounted(nr);
-    if (counted) {
-      const { first, last, step } = counted.when;
-      const c = counted.constant;
-      const isErrno = c.type === 'error';
-      const value = c.type === 'error' ? c.errno : c.type === 'return' ? Number(BigInt.asIntN(64, c.value)) : 0;
-      target.setCounted(nr, first, last === Infinity ? 0 : last, step, isErrno, value, this.table.bottom(nr) === 'kernel');
-      return;
-    }
-    const [route, value] = this.nativeRoute(nr);
-    target.setRoute(nr, route, value);
   }
 
   private updateRef(): void {

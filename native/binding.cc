@@ -36,6 +36,53 @@ Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall) {
 
 namespace {
 
+uint32_t SlotNumber(const Napi::Value& v) {
+  if (!v.IsNumber() || v.As<Napi::Number>().Uint32Value() > kMaxNr) throw Napi::RangeError::New(v.Env(), "slot: nr must be 0..1023");
+  return v.As<Napi::Number>().Uint32Value();
+}
+
+int64_t ToI64(const Napi::Value& v, const char* what) {
+  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint (64 bits)");
+  bool lossless;
+  return v.As<Napi::BigInt>().Int64Value(&lossless);
+}
+
+uint32_t U32Field(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("counted rule: ") + name + " must be a number");
+  return v.As<Napi::Number>().Uint32Value();
+}
+
+}  // namespace
+
+// setSlot(nr, disposition, value: bigint): the one parser of what JS says a slot does.
+void SetSlotFromJS(SlotTable& table, const Napi::CallbackInfo& info) {
+  uint32_t nr = SlotNumber(info[0]);
+  uint32_t d = info[1].As<Napi::Number>().Uint32Value();
+  if (d > static_cast<uint32_t>(SlotDisposition::kValue) || d == static_cast<uint32_t>(SlotDisposition::kCounted)) {
+    throw Napi::RangeError::New(info.Env(), "setSlot: disposition must be Kernel, Errno, Handler or Value");
+  }
+  table.Set(nr, static_cast<SlotDisposition>(d), ToI64(info[2], "setSlot: value"));
+}
+
+// setCounted(nr, { first, last (0: open), step, isErrno, value: bigint, bottomKernel }): counted_rule.h.
+void SetCountedFromJS(SlotTable& table, const Napi::CallbackInfo& info) {
+  uint32_t nr = SlotNumber(info[0]);
+  if (!info[1].IsObject()) throw Napi::TypeError::New(info.Env(), "setCounted(nr, rule): rule must be an object");
+  Napi::Object o = info[1].As<Napi::Object>();
+  CountedRule rule;
+  rule.first = U32Field(o, "first");
+  uint32_t last = U32Field(o, "last");
+  rule.last = last == 0 ? UINT32_MAX : last;
+  rule.step = U32Field(o, "step");
+  rule.is_errno = o.Get("isErrno").ToBoolean();
+  rule.value = ToI64(o.Get("value"), "counted rule: value");
+  rule.bottom_kernel = o.Get("bottomKernel").ToBoolean();
+  table.SetCounted(nr, rule);
+}
+
+namespace {
+
 uint64_t ToU64(const Napi::Value& v, const char* what) {
   if (v.IsBigInt()) {
     bool lossless;
@@ -107,7 +154,7 @@ std::vector<uint32_t> SplitSealed(const Napi::Value& v, std::vector<uint32_t>* s
 Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "Tracer", {
       InstanceMethod("spawn", &TracerWrap::JS_spawn),
-      InstanceMethod("setRoute", &TracerWrap::JS_setRoute),
+      InstanceMethod("setSlot", &TracerWrap::JS_setSlot),
       InstanceMethod("setCounted", &TracerWrap::JS_setCounted),
       InstanceMethod("setTraced", &TracerWrap::JS_setTraced),
       InstanceMethod("answer", &TracerWrap::JS_answer),
@@ -262,28 +309,13 @@ Napi::Value TracerWrap::JS_spawn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, res.pid);
 }
 
-Napi::Value TracerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
-  if (tracer_) {
-    tracer_->SetRoute(info[0].As<Napi::Number>().Uint32Value(),
-                      static_cast<Route>(info[1].As<Napi::Number>().Uint32Value()),
-                      info[2].As<Napi::Number>().Int64Value());
-  }
+Napi::Value TracerWrap::JS_setSlot(const Napi::CallbackInfo& info) {
+  if (tracer_) SetSlotFromJS(tracer_->slots(), info);
   return info.Env().Undefined();
 }
 
-// setCounted(nr, first, last, step, isErrno, value, bottomKernel): see counted_rule.h (last 0: open).
 Napi::Value TracerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
-  if (tracer_) {
-    CountedRule rule;
-    rule.first = info[1].As<Napi::Number>().Uint32Value();
-    uint32_t last = info[2].As<Napi::Number>().Uint32Value();
-    rule.last = last == 0 ? UINT32_MAX : last;
-    rule.step = info[3].As<Napi::Number>().Uint32Value();
-    rule.is_errno = info[4].ToBoolean();
-    rule.value = info[5].As<Napi::Number>().Int64Value();
-    rule.bottom_kernel = info[6].ToBoolean();
-    tracer_->SetCounted(info[0].As<Napi::Number>().Uint32Value(), rule);
-  }
+  if (tracer_) SetCountedFromJS(tracer_->slots(), info);
   return info.Env().Undefined();
 }
 

@@ -18,7 +18,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   static void CleanupHook(void* self);
   void Shutdown();
   Napi::Value JS_spawn(const Napi::CallbackInfo& info);
-  Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
+  Napi::Value JS_setSlot(const Napi::CallbackInfo& info);
   Napi::Value JS_setCounted(const Napi::CallbackInfo& info);
   Napi::Value JS_setTraced(const Napi::CallbackInfo& info);
   Napi::Value JS_answer(const Napi::CallbackInfo& info);
@@ -41,5 +41,7 @@ Napi::Value JS_socketpair(const Napi::CallbackInfo& info);
 Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info);
 Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info);
 Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall);
+void SetSlotFromJS(SlotTable& table, const Napi::CallbackInfo& info);
+void SetCountedFromJS(SlotTable& table, const Napi::CallbackInfo& info);
 
 }  // namespace sysstub

@@ -42,7 +42,7 @@ Napi::Object NotifListenerWrap::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("respond", &NotifListenerWrap::JS_respond),
       InstanceMethod("respondCurrent", &NotifListenerWrap::JS_respondCurrent),
       InstanceMethod("isValid", &NotifListenerWrap::JS_isValid),
-      InstanceMethod("setRoute", &NotifListenerWrap::JS_setRoute),
+      InstanceMethod("setSlot", &NotifListenerWrap::JS_setSlot),
       InstanceMethod("setCounted", &NotifListenerWrap::JS_setCounted),
       InstanceMethod("close", &NotifListenerWrap::JS_close),
       InstanceMethod("stats", &NotifListenerWrap::JS_stats),
@@ -173,37 +173,19 @@ void NotifListenerWrap::Drain() {
       return;
     }
     received_++;
-    int nr = req.data.nr;
     // The filter only notifies x86-64 calls to handler slots (seccomp_filter.cc).
-    Route route = (nr >= 0 && nr <= static_cast<int>(kMaxNr)) ? routes_[nr] : Route::kContinue;
-    switch (route) {
-      case Route::kContinue:
-        native_answers_++;
-        Send(req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-        continue;
-      case Route::kErrno:
-        native_answers_++;
-        Send(req.id, 0, static_cast<int32_t>(-route_value_[nr]), 0);
-        continue;
-      case Route::kValue:
-        native_answers_++;
-        Send(req.id, route_value_[nr], 0, 0);
-        continue;
-      case Route::kCounted: {
-        native_answers_++;
-        CountedRule* rule = counted_[nr].get();
-        if (rule && rule->Fires(req.pid)) {
-          Answer(req.id, 0, rule->is_errno ? -rule->value : rule->value);
-        } else if (rule && rule->bottom_kernel) {
-          Send(req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-        } else {
-          Send(req.id, 0, -ENOSYS, 0);
-        }
-        continue;
-      }
-      case Route::kHandler:
-        break;
+    SlotDecision d = slots_.Decide(static_cast<uint32_t>(req.data.nr), static_cast<pid_t>(req.pid));
+    if (d.kind == SlotDecision::kKernel) {
+      native_answers_++;
+      Send(req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+      continue;
     }
+    if (d.kind == SlotDecision::kAnswer) {
+      native_answers_++;
+      Answer(req.id, 0, d.ret);
+      continue;
+    }
+    int nr = req.data.nr;
     handler_calls_++;
     // id and the six arguments go through a BigUint64Array shared with JS:
     // a napi BigInt per value costs more than the rest of the crossing, and
@@ -263,32 +245,13 @@ Napi::Value NotifListenerWrap::JS_isValid(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), ok);
 }
 
-// setRoute(nr, route, value): 0 continue, 1 errno (value), 2 JS handler, 3 return value.
-Napi::Value NotifListenerWrap::JS_setRoute(const Napi::CallbackInfo& info) {
-  uint32_t nr = info[0].As<Napi::Number>().Uint32Value();
-  if (nr <= kMaxNr) {
-    routes_[nr] = static_cast<Route>(info[1].As<Napi::Number>().Uint32Value());
-    route_value_[nr] = info[2].As<Napi::Number>().Int64Value();
-  }
+Napi::Value NotifListenerWrap::JS_setSlot(const Napi::CallbackInfo& info) {
+  SetSlotFromJS(slots_, info);
   return info.Env().Undefined();
 }
 
-// setCounted(nr, first, last, step, isErrno, value, bottomKernel): a fresh
-// counted rule for nr (last 0: open).
 Napi::Value NotifListenerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
-  uint32_t nr = info[0].As<Napi::Number>().Uint32Value();
-  if (nr <= kMaxNr) {
-    auto rule = std::make_unique<CountedRule>();
-    rule->first = info[1].As<Napi::Number>().Uint32Value();
-    uint32_t last = info[2].As<Napi::Number>().Uint32Value();
-    rule->last = last == 0 ? UINT32_MAX : last;
-    rule->step = info[3].As<Napi::Number>().Uint32Value();
-    rule->is_errno = info[4].ToBoolean();
-    rule->value = info[5].As<Napi::Number>().Int64Value();
-    rule->bottom_kernel = info[6].ToBoolean();
-    counted_[nr] = std::move(rule);
-    routes_[nr] = Route::kCounted;
-  }
+  SetCountedFromJS(slots_, info);
   return info.Env().Undefined();
 }
 

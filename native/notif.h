@@ -10,8 +10,8 @@
 #include <napi.h>
 #include <uv.h>
 
-#include "counted_rule.h"
 #include "seccomp_filter.h"
+#include "slot_table.h"
 
 namespace sysstub {
 
@@ -23,8 +23,6 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   ~NotifListenerWrap() override;
 
  private:
-  enum class Route : uint8_t { kContinue = 0, kErrno = 1, kHandler = 2, kValue = 3, kCounted = 4 };
-
   uv_poll_t* StartPoll(int fd, uv_poll_cb cb);
   static void OnSocket(uv_poll_t* h, int status, int events);
   static void OnListener(uv_poll_t* h, int status, int events);
@@ -38,7 +36,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   Napi::Value JS_respond(const Napi::CallbackInfo& info);
   Napi::Value JS_isValid(const Napi::CallbackInfo& info);
   Napi::Value JS_respondCurrent(const Napi::CallbackInfo& info);
-  Napi::Value JS_setRoute(const Napi::CallbackInfo& info);
+  Napi::Value JS_setSlot(const Napi::CallbackInfo& info);
   Napi::Value JS_setCounted(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
@@ -53,9 +51,7 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   int sock_ = -1, listener_ = -1;
   uv_poll_t* sock_poll_ = nullptr;
   uv_poll_t* listener_poll_ = nullptr;
-  std::array<Route, kMaxNr + 1> routes_{};
-  std::array<int64_t, kMaxNr + 1> route_value_{};
-  std::array<std::unique_ptr<CountedRule>, kMaxNr + 1> counted_{};
+  SlotTable slots_;  // written and read on Node's thread only
   uint64_t received_ = 0, handler_calls_ = 0, native_answers_ = 0;
   bool sync_wakeup_ = false;
   bool ref_ = true;

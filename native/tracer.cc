@@ -43,9 +43,6 @@ void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
 }  // namespace
 
 Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
-  for (auto& r : routes_) r.store(static_cast<uint8_t>(Route::kContinue), std::memory_order_relaxed);
-  for (auto& e : route_value_) e.store(0, std::memory_order_relaxed);
-  for (auto& c : counted_) c.store(nullptr, std::memory_order_relaxed);
   for (auto& c : traced_) c.store(nullptr, std::memory_order_relaxed);
   Waker::InstallHandler();
   thread_ = std::thread([this] { Run(); });
@@ -79,12 +76,6 @@ SpawnResult Tracer::Spawn(SpawnRequest req) {
   return result;
 }
 
-void Tracer::SetRoute(uint32_t nr, Route route, int64_t value) {
-  if (nr > kMaxNr) return;
-  route_value_[nr].store(value, std::memory_order_relaxed);
-  routes_[nr].store(static_cast<uint8_t>(route), std::memory_order_release);
-}
-
 // Publish an immutable object for nr to the tracer thread; kept until the tracer goes.
 template <typename T>
 T* Tracer::Publish(std::vector<std::unique_ptr<T>>& store, const T& value) {
@@ -93,12 +84,6 @@ T* Tracer::Publish(std::vector<std::unique_ptr<T>>& store, const T& value) {
   std::lock_guard<std::mutex> lock(mu_);
   store.push_back(std::move(owned));
   return p;
-}
-
-void Tracer::SetCounted(uint32_t nr, const CountedRule& rule) {
-  if (nr > kMaxNr) return;
-  counted_[nr].store(Publish(counted_store_, rule), std::memory_order_release);
-  routes_[nr].store(static_cast<uint8_t>(Route::kCounted), std::memory_order_release);
 }
 
 void Tracer::SetTraced(uint32_t nr, const CaptureList& captures) {
@@ -458,9 +443,7 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
     return;
   }
   // The supervisor's own code in the child between fork and exec is never routed.
-  Route route = (t.pre_exec || nr > kMaxNr)
-                    ? Route::kContinue
-                    : static_cast<Route>(routes_[nr].load(std::memory_order_acquire));
+  SlotDecision d = t.pre_exec ? SlotDecision{SlotDecision::kKernel} : slots_.Decide(nr, tid);
   // Traced: the program's calls, and the child's own execve of the program
   // (the first line strace shows), but none of our other pre-exec calls.
   if (nr <= kMaxNr && (!t.pre_exec || nr == 59 || nr == 322) && traced_[nr].load(std::memory_order_relaxed)) {
@@ -470,49 +453,22 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
     // them at entry, so the line comes before the parent's SIGCHLD.
     if (nr == 60 || nr == 231) TraceDone(tid, t, 0, true);
   }
-  // A call answered here, natively: its trace event is complete now.
-  auto answered = [&](int64_t ret) {
-    if (t.tracing) TraceDone(tid, t, ret, false);
-  };
-  switch (route) {
-    case Route::kContinue:
+  switch (d.kind) {
+    case SlotDecision::kKernel:
       if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
       Resume(tid, t, 0);
       return;
-    case Route::kErrno:
+    case SlotDecision::kAnswer:
+      // Since Linux 4.8 the seccomp stop acts as syscall-enter: nr = -1 skips
+      // the call and rax is what the program gets back.
       stats_.native_answers++;
       regs.orig_rax = static_cast<unsigned long long>(-1);
-      regs.rax = static_cast<unsigned long long>(-route_value_[nr].load());
+      regs.rax = static_cast<unsigned long long>(d.ret);
       ptrace(PTRACE_SETREGS, tid, 0, &regs);
-      answered(static_cast<int64_t>(regs.rax));
+      if (t.tracing) TraceDone(tid, t, d.ret, false);
       Cont(tid, 0);
       return;
-    case Route::kValue:
-      stats_.native_answers++;
-      regs.orig_rax = static_cast<unsigned long long>(-1);
-      regs.rax = static_cast<unsigned long long>(route_value_[nr].load());
-      ptrace(PTRACE_SETREGS, tid, 0, &regs);
-      answered(static_cast<int64_t>(regs.rax));
-      Cont(tid, 0);
-      return;
-    case Route::kCounted: {
-      stats_.native_answers++;
-      CountedRule* rule = counted_[nr].load(std::memory_order_acquire);
-      if (rule && rule->Fires(tid)) {
-        regs.orig_rax = static_cast<unsigned long long>(-1);
-        regs.rax = static_cast<unsigned long long>(rule->is_errno ? -rule->value : rule->value);
-        dirty = true;
-      } else if (!rule || !rule->bottom_kernel) {
-        regs.orig_rax = static_cast<unsigned long long>(-1);
-        regs.rax = static_cast<unsigned long long>(-ENOSYS);
-        dirty = true;
-      }
-      if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
-      if (regs.orig_rax == static_cast<unsigned long long>(-1)) answered(static_cast<int64_t>(regs.rax));
-      Resume(tid, t, 0);
-      return;
-    }
-    case Route::kHandler: {
+    case SlotDecision::kHandler: {
       stats_.handler_calls++;
       t.regs = regs;
       t.regs_dirty = dirty;

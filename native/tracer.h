@@ -35,24 +35,13 @@
 #include <unordered_set>
 #include <vector>
 
-#include "counted_rule.h"
 #include "seccomp_filter.h"
+#include "slot_table.h"
 #include "trace_capture.h"
 #include "spawn.h"
 #include "wake.h"
 
 namespace sysstub {
-
-// What the tracer does at a seccomp stop for a slot (the filter decided that
-// this number stops at all; this table decides what happens, and can change
-// while tracees run, as modules load and unload).
-enum class Route : uint8_t {
-  kContinue = 0,   // let the kernel run the call
-  kErrno = 1,      // answer -errno natively, no JS (an empty stub slot: ENOSYS)
-  kHandler = 2,    // ask JS
-  kValue = 3,      // answer a constant return value natively
-  kCounted = 4,    // a CountedRule decides natively
-};
 
 struct TracerEvent {
   enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop };
@@ -88,9 +77,8 @@ class Tracer {
 
   // Main thread. Blocks until the tracer thread forked and seized the child.
   SpawnResult Spawn(SpawnRequest req);
-  void SetRoute(uint32_t nr, Route route, int64_t value);
-  // Publishes a new counted rule for nr (fresh counters) and routes nr to it.
-  void SetCounted(uint32_t nr, const CountedRule& rule);
+  // What a seccomp stop on nr does from now on (slot_table.h).
+  SlotTable& slots() { return slots_; }
   // Traces nr: every call is reported (kSyscall) with its result, capturing `captures`.
   void SetTraced(uint32_t nr, const CaptureList& captures);
   // kind 0: skip the call and return value; kind 1: let it run, with args[i]
@@ -161,10 +149,7 @@ class Tracer {
   std::deque<Command> commands_;
   std::atomic<bool> closing_{false};  // set under mu_; read by the tracer thread's stop handling
   bool closed_ = false;
-  std::atomic<uint8_t> routes_[kMaxNr + 1];
-  std::atomic<int64_t> route_value_[kMaxNr + 1];
-  std::atomic<CountedRule*> counted_[kMaxNr + 1];
-  std::vector<std::unique_ptr<CountedRule>> counted_store_;  // guarded by mu_; freed with the tracer
+  SlotTable slots_;
   std::atomic<CaptureList*> traced_[kMaxNr + 1];
   std::vector<std::unique_ptr<CaptureList>> traced_store_;  // guarded by mu_
   std::atomic<bool> tracing_enabled_{false};
