@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,17 +22,24 @@
 namespace sysstub {
 namespace {
 
-int32_t ReadTgid(pid_t tid) {
-  char path[64], buf[512];
+// Tgid and PPid of a task we have not reaped. Only for a task held in a
+// ptrace stop: it cannot exit or change thread group until we resume it, and
+// even SIGKILL leaves it a zombie (still in /proc) until our wait4 reaps it.
+bool ReadIds(pid_t tid, int32_t* tgid, int32_t* ppid) {
+  char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/status", tid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return tid;
+  if (fd < 0) return false;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (n <= 0) return tid;
+  if (n <= 0) return false;
   buf[n] = 0;
-  const char* p = strstr(buf, "\nTgid:");
-  return p ? static_cast<int32_t>(strtol(p + 6, nullptr, 10)) : tid;
+  const char* t = strstr(buf, "\nTgid:");
+  const char* p = strstr(buf, "\nPPid:");
+  if (!t || !p) return false;
+  *tgid = static_cast<int32_t>(strtol(t + 6, nullptr, 10));
+  *ppid = static_cast<int32_t>(strtol(p + 6, nullptr, 10));
+  return true;
 }
 
 bool IsGroupStopSignal(int sig) {
@@ -201,11 +209,14 @@ void Tracer::Run() noexcept {
     long r = waker_.Wait(&status, __WALL | __WNOTHREAD);
     if (r == -EINTR) continue;
     if (r == -ECHILD) {
-      // Nothing left to wait for: whatever we still track vanished unreported.
-      for (auto& [tid, t] : tracees_) {
-        if (t.exec_error_fd >= 0) close(t.exec_error_fd);
-      }
+      // Nothing left to wait for: whatever we still track vanished unreported
+      // (never seen to happen; a kernel that did would hang JS waiting for
+      // exits). Every announced process still gets its one exit report.
+      std::vector<pid_t> left;
+      for (auto& [tid, t] : tracees_) left.push_back(tid);
+      for (pid_t tid : left) OnExit(tid, SIGKILL);  // status: killed by SIGKILL
       tracees_.clear();
+      unborn_.clear();
       continue;
     }
     if (r <= 0) continue;
@@ -307,7 +318,11 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   }
   if (!WIFSTOPPED(status)) return;
   auto it = tracees_.find(tid);
-  Tracee& t = it != tracees_.end() ? it->second : Track(tid, ReadTgid(tid), true);
+  if (it == tracees_.end()) {
+    Hold(tid, status);
+    return;
+  }
+  Tracee& t = it->second;
   int sig = WSTOPSIG(status);
   int event = static_cast<unsigned>(status) >> 16;
 
@@ -486,21 +501,97 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   }
 }
 
+// Whether the task a PTRACE_EVENT_CLONE stop reports is a thread: CLONE_THREAD
+// in the flags of the clone/clone3 the creator is stopped in (its registers
+// and, for clone3, its struct clone_args, both stable while it is stopped).
+bool Tracer::CloneMakesThread(pid_t creator) noexcept {
+  constexpr uint64_t kCloneThread = 0x00010000;
+  user_regs_struct regs;
+  if (ptrace(PTRACE_GETREGS, creator, 0, &regs) != 0) return false;
+  // int 0x80 from 64-bit code: the i386 table (clone 120, clone3 435) and
+  // i386 argument registers. PTRACE_GET_SYSCALL_INFO (5.3) names the arch at
+  // any stop; without it, a 32-bit code segment says i386.
+  __ptrace_syscall_info info{};
+  bool i386 = ptrace(PTRACE_GET_SYSCALL_INFO, creator, sizeof info, &info) > 0
+                  ? info.arch == AUDIT_ARCH_I386
+                  : regs.cs == 0x23;
+  uint64_t nr = regs.orig_rax & ~uint64_t{0x40000000};  // x32 numbers are x86-64's plus a bit
+  uint64_t arg0 = i386 ? (regs.rbx & 0xffffffffu) : regs.rdi;
+  if (nr == 435) {  // clone3(struct clone_args *, size): flags is the first u64
+    uint64_t flags = 0;
+    return ReadTraceeMemory(creator, arg0, &flags, sizeof flags) == 0 && (flags & kCloneThread);
+  }
+  if (nr == (i386 ? 120u : 56u)) return arg0 & kCloneThread;
+  return false;
+}
+
+// The creator's fork/vfork/clone event: the authority on what the new task
+// is (ptrace(2): the new task's own first stop, and even its exit, may be
+// reported before this event).
 void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
   unsigned long msg = 0;
   if (ptrace(PTRACE_GETEVENTMSG, parent_tid, 0, &msg) != 0) return;
   pid_t child = static_cast<pid_t>(msg);
-  if (exited_unannounced_.erase(child)) return;  // came, went, and was announced at its exit
-  auto it = tracees_.find(child);
-  if (it == tracees_.end()) {
-    // A CLONE event may be a thread or a process (clone without CLONE_THREAD);
-    // FORK/VFORK always make a new thread group.
-    int32_t tgid = event == PTRACE_EVENT_CLONE ? ReadTgid(child) : child;
-    Track(child, tgid, true);
-    it = tracees_.find(child);
+  bool thread = event == PTRACE_EVENT_CLONE && CloneMakesThread(parent_tid);
+  int32_t parent = tracees_[parent_tid].tgid;
+  int32_t tgid = thread ? parent : child;
+  if (auto done = early_exits_.find(child); done != early_exits_.end()) {
+    // Came and went before this event: a process is announced and ends now.
+    int status = done->second;
+    early_exits_.erase(done);
+    if (!thread) {
+      Tracee& t = Track(child, tgid, false);
+      Announce(child, t, parent);
+      OnExit(child, status);
+    }
+    return;
   }
-  // Its attach stop may have come first (ptrace(2) allows it): announce here either way.
-  Announce(child, it->second, tracees_[parent_tid].tgid);
+  Tracee& t = Track(child, tgid, true);  // a no-op when the fallback resolved it already
+  Announce(child, t, parent);
+  if (auto held = unborn_.find(child); held != unborn_.end()) {
+    int status = held->second;
+    unborn_.erase(held);
+    HandleStatus(child, status);  // its first stop, now that we know what it is
+  }
+}
+
+// A stop of a task we do not know yet: its creator's event has not been
+// reported. It stays stopped until that event says what it is. A creator
+// that gets a fatal signal after creating it never reports the event
+// (ptrace_stop skips it); a thread then dies with its group, so only a
+// process can wait in vain: ResolveHeld() settles those.
+void Tracer::Hold(pid_t tid, int status) noexcept {
+  if (closing_.load(std::memory_order_relaxed)) {
+    kill(tid, SIGKILL);
+    Cont(tid, 0);
+    return;
+  }
+  unborn_[tid] = status;
+  ResolveHeld(false);
+}
+
+// Held processes whose creator can no longer report them (its group is gone
+// from what we trace), or every held process (after_exit: some task died,
+// maybe the creator) are resolved from /proc, stable while they are held.
+void Tracer::ResolveHeld(bool after_exit) noexcept {
+  for (auto it = unborn_.begin(); it != unborn_.end();) {
+    pid_t tid = it->first;
+    int32_t tgid = 0, ppid = 0;
+    if (!ReadIds(tid, &tgid, &ppid) || tgid != tid) {
+      ++it;  // a thread: its creator's event, or its group's death, will come
+      continue;
+    }
+    auto creator = tracees_.find(ppid);
+    if (!after_exit && creator != tracees_.end() && creator->second.tgid == ppid) {
+      ++it;  // its parent process is alive and traced: the event will come
+      continue;
+    }
+    int status = it->second;
+    it = unborn_.erase(it);
+    Tracee& t = Track(tid, tid, true);
+    Announce(tid, t, creator != tracees_.end() ? ppid : 0);
+    HandleStatus(tid, status);
+  }
 }
 
 void Tracer::Announce(pid_t tid, Tracee& t, int32_t parent) noexcept {
@@ -549,7 +640,13 @@ void Tracer::OnExec(pid_t tid) noexcept {
 
 void Tracer::OnExit(pid_t tid, int status) noexcept {
   auto it = tracees_.find(tid);
-  if (it == tracees_.end()) return;
+  if (it == tracees_.end()) {
+    // Before its creator's event (held, or not even stopped yet): that event
+    // decides whether this was a process, to be announced and ended then.
+    unborn_.erase(tid);
+    early_exits_[tid] = status;
+    return;
+  }
   Tracee t = it->second;
   tracees_.erase(it);
   if (t.await_exit && !t.call_seq) t.call_seq = t.exit_seq;  // died inside a watched call
@@ -561,14 +658,9 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
     c.seq = t.call_seq;
     Emit(c);
   }
+  if (!unborn_.empty()) ResolveHeld(true);
   if (t.tgid != tid) return;  // a thread; the process ends with its leader
   stats_.exits++;
-  if (!t.announced) {
-    // It exited before its parent's fork event: announce it now (parent
-    // unknown: 0) and make that event a no-op.
-    Announce(tid, t, 0);
-    exited_unannounced_.insert(tid);
-  }
   if (t.exec_error_fd >= 0) {
     int err = 0;
     ssize_t n = read(t.exec_error_fd, &err, sizeof err);

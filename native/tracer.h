@@ -136,6 +136,9 @@ class Tracer {
   void OnExit(pid_t tid, int status) noexcept;
   void OnExec(pid_t tid) noexcept;
   void OnNewTask(pid_t parent_tid, int event) noexcept;
+  bool CloneMakesThread(pid_t creator) noexcept;
+  void Hold(pid_t tid, int status) noexcept;
+  void ResolveHeld(bool after_exit) noexcept;
   Tracee& Track(pid_t tid, int32_t tgid, bool fresh) noexcept;
   void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
   void Emit(const TracerEvent& e) noexcept;
@@ -155,9 +158,11 @@ class Tracer {
   std::atomic<bool> tracing_enabled_{false};
   uint64_t next_seq_ = 0;
   std::unordered_map<pid_t, Tracee> tracees_;  // tracer thread only
-  // New processes that exited before their parent's fork event arrived: that
-  // event must then neither track nor announce them again.
-  std::unordered_set<pid_t> exited_unannounced_;
+  // Tasks seen before their creator's fork/clone event (ptrace(2) allows it):
+  // the first stop of each, held until that event says what it is, and the
+  // exit status of those that ended before it. Tracer thread only.
+  std::unordered_map<pid_t, int> unborn_;
+  std::unordered_map<pid_t, int> early_exits_;
   std::mutex events_mu_;
   std::vector<TracerEvent> events_;
   TracerStats stats_;
