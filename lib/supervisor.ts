@@ -195,6 +195,8 @@ export class SupervisedChild extends EventEmitter {
       coreDumped: core,
     };
     this.settle(this.exitResult);
+    // Nobody reads the program's stdin any more: our end goes (else one fd per spawn leaks).
+    this.stdin?.destroy();
     this.emit('exit', this.exitResult.exitCode, this.exitResult.signal);
   }
 
@@ -295,7 +297,9 @@ export class Supervisor extends EventEmitter {
       stops: 0, seccompStops: 0, handlerCalls: 0, nativeAnswers: 0, signalStops: 0, groupStops: 0,
       eventStops: 0, exits: 0, notifCalls: 0, notifNativeAnswers: 0, ...s,
     };
-    for (const l of this.allListeners) {
+    out.notifCalls += this.releasedNotif.received;
+    out.notifNativeAnswers += this.releasedNotif.nativeAnswers;
+    for (const l of this.listenerOf.values()) {
       const n = l.stats();
       out.notifCalls += n.received;
       out.notifNativeAnswers += n.nativeAnswers;
@@ -399,7 +403,11 @@ export class Supervisor extends EventEmitter {
       ];
       const child = new SupervisedChild(pid, streams, text(file), spawnargs);
       child.route = this.filters.notif ? 'pending' : 'ptrace';
-      if (listener) this.pendingRoute.set(listener, child);
+      if (listener) {
+        this.pendingRoute.set(listener, child);
+        this.listenerOf.set(pid, listener);
+      }
+      this.treeSize.set(pid, 1);
       child.exited.then(() => {}, () => {}).finally(() => {
         this.roots.delete(pid);
       });
@@ -427,6 +435,7 @@ export class Supervisor extends EventEmitter {
     this.closing = true;
     for (const c of this.inflight.values()) c.ctl.abort(new Error('supervisor closed'));
     this.tracer?.close();
+    for (const root of [...this.listenerOf.keys()]) this.releaseTree(root);
     for (const l of this.notifListeners) l.close();
     this.notifListeners.clear();
     if (this.validityTimer) clearInterval(this.validityTimer);
@@ -436,8 +445,25 @@ export class Supervisor extends EventEmitter {
   }
 
   private readonly pendingRoute = new Map<NativeNotifListener, SupervisedChild>();
-  /** Closed listeners still count in stats(). */
-  private readonly allListeners: NativeNotifListener[] = [];
+  /** Each spawned tree's listener, until the tree is gone; then only its counts stay (stats()). */
+  private readonly listenerOf = new Map<number, NativeNotifListener>();
+  private readonly releasedNotif = { received: 0, nativeAnswers: 0 };
+  /** Live processes per spawned tree (by root pid). */
+  private readonly treeSize = new Map<number, number>();
+
+  /** A spawned tree is gone: its listener closes, and nothing of it stays but its counts. */
+  private releaseTree(root: number): void {
+    this.treeSize.delete(root);
+    const l = this.listenerOf.get(root);
+    if (!l) return;
+    this.listenerOf.delete(root);
+    const n = l.stats();
+    this.releasedNotif.received += n.received;
+    this.releasedNotif.nativeAnswers += n.nativeAnswers;
+    this.notifListeners.delete(l);
+    this.pendingRoute.delete(l);
+    l.close();
+  }
 
   private makeListener(sock: number): NativeNotifListener {
     const { NotifListener } = native();
@@ -466,7 +492,6 @@ export class Supervisor extends EventEmitter {
     for (const nr of this.table.wiredNumbers()) this.pushTo(listener, nr);
     listener.ref(this.refd ?? true);
     this.notifListeners.add(listener);
-    this.allListeners.push(listener);
     return listener;
   }
 
@@ -562,12 +587,16 @@ export class Supervisor extends EventEmitter {
         else this.tracer?.answer(e.tid, e.seq, 3, 0n); // nobody waits (closing): let it go
         return;
       }
-      case 'newProcess':
-        this.rootOf.set(e.pid, this.rootOf.get(e.parent) ?? e.parent);
+      case 'newProcess': {
+        const root = this.rootOf.get(e.parent) ?? e.parent;
+        this.rootOf.set(e.pid, root);
+        const n = this.treeSize.get(root);
+        if (n !== undefined) this.treeSize.set(root, n + 1);
         this.processes.add(e.pid);
         this.tgids.set(e.pid, e.pid);
         this.emit('process', { pid: e.pid, parent: e.parent });
         return;
+      }
       case 'exec':
         this.emit('exec', { pid: e.pid, formerTid: e.tid });
         return;
@@ -576,7 +605,13 @@ export class Supervisor extends EventEmitter {
         return;
       case 'exit': {
         this.processes.delete(e.pid);
+        const root = this.rootOf.get(e.pid) ?? e.pid;
         if (!this.roots.has(e.pid)) this.rootOf.delete(e.pid);
+        const n = this.treeSize.get(root);
+        if (n !== undefined) {
+          if (n <= 1) this.releaseTree(root);
+          else this.treeSize.set(root, n - 1);
+        }
         for (const [tid, c] of this.notifByTid) {
           if (this.tgids.get(tid) === e.pid) c.ctl.abort(new Error(`process ${e.pid} exited`));
         }
@@ -588,6 +623,7 @@ export class Supervisor extends EventEmitter {
       }
       case 'spawnError': {
         this.processes.delete(e.pid);
+        this.releaseTree(e.pid);
         const child = this.roots.get(e.pid);
         if (child) child._spawnError(new SpawnError(e.errno, child.spawnfile, [...child.spawnargs]));
         if (this.processes.size === 0) this.emit('idle');

@@ -89,6 +89,12 @@ void NotifListenerWrap::Stop() {
   if (sock_ >= 0) close(sock_);
   if (listener_ >= 0) close(listener_);
   sock_ = listener_ = -1;
+  // The callbacks close over the Supervisor: strong references here would
+  // keep it (and this object) alive for ever once its tree is gone.
+  on_ready_.Reset();
+  on_call_.Reset();
+  view_ref_.Reset();
+  view_ = nullptr;
 }
 
 void NotifListenerWrap::OnSocket(uv_poll_t* h, int, int) {

@@ -1,6 +1,7 @@
 #include "spawn.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -45,7 +46,14 @@ long InstallFilter(const std::vector<sock_filter>& insns, unsigned flags) {
 // '/', else each PATH entry of the program's environment (glibc's default
 // when PATH is unset). Relative candidates are relative to the new cwd.
 std::vector<std::string> Candidates(const SpawnRequest& req) {
-  auto in_cwd = [&](std::string p) { return req.cwd.empty() || p[0] == '/' ? p : req.cwd + "/" + p; };
+  // A relative cwd is relative to ours: made absolute, so that the paths mean
+  // the same here (stat) and in the child after its chdir (execve).
+  std::string cwd = req.cwd;
+  if (!cwd.empty() && cwd[0] != '/') {
+    char here[PATH_MAX];
+    if (getcwd(here, sizeof here)) cwd = std::string(here) + "/" + cwd;
+  }
+  auto in_cwd = [&](std::string p) { return cwd.empty() || p[0] == '/' ? p : cwd + "/" + p; };
   if (req.file.find('/') != std::string::npos) return {in_cwd(req.file)};
   std::string path = "/bin:/usr/bin";
   for (const auto& kv : req.envp) {
@@ -169,21 +177,28 @@ void SetUpSignals(const SpawnRequest& req) {
   ChildFail(err_fd, err);
 }
 
-bool AnyExists(const std::vector<std::string>& candidates) {
+// The candidates worth an execve: the executable regular files, else (so that
+// the child reports EACCES, as execvp would) the ones that exist at all. A
+// failed execve per PATH entry would also show in a trace, where strace, which
+// searches before it forks too, shows one.
+std::vector<std::string> Existing(const std::vector<std::string>& candidates) {
+  std::vector<std::string> runnable, existing;
   struct stat st;
   for (const auto& c : candidates) {
-    if (stat(c.c_str(), &st) == 0) return true;
+    if (stat(c.c_str(), &st) != 0) continue;
+    existing.push_back(c);
+    if (S_ISREG(st.st_mode) && faccessat(AT_FDCWD, c.c_str(), X_OK, AT_EACCESS) == 0) runnable.push_back(c);
   }
-  return false;
+  return runnable.empty() ? existing : runnable;
 }
 
 }  // namespace
 
 SpawnResult SpawnTracee(const SpawnRequest& req) {
   SpawnResult res;
-  std::vector<std::string> candidates = Candidates(req);
+  std::vector<std::string> candidates = Existing(Candidates(req));
   // Like libuv: a program that is nowhere is ENOENT, without a child.
-  if (!AnyExists(candidates)) return {-1, ENOENT, "spawn", -1};
+  if (candidates.empty()) return {-1, ENOENT, "spawn", -1};
   std::vector<char*> argv, sh_argv, envp;
   for (auto& s : req.argv) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
