@@ -21,7 +21,9 @@
         "native/wake.cc",
         "native/tracee_mem.cc",
         "native/trace_capture.cc",
-        "native/slot_table.cc"
+        "native/slot_table.cc",
+        "native/signal_relay.cc",
+        "native/watchdog.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -4,6 +4,7 @@
 // 126 program not executable, 127 program not found.
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
@@ -11,6 +12,7 @@ import { builtinModules, loadBuiltinModule } from './modules/index.js';
 import { StubTable } from './stub-table.js';
 import { allSyscalls } from './syscalls/index.js';
 import { strerror } from './errno.js';
+import { IntegerError, MAX_SAFE, parseSafeInteger, type IntegerSpec } from './integers.js';
 import { inheritedSpawnOptions, rawArgvTail, rawEnviron, takeInherited, type Inherited } from './inherited.js';
 import type { Supervisor as SupervisorT, SupervisorOptions } from './supervisor.js';
 import type { CaptureSpec, SyscallEvent } from './trace/events.js';
@@ -29,26 +31,41 @@ async function loadDecoder(): Promise<Decoder | undefined> {
   }
 }
 
-function traceAlign(flags: RunFlags): number {
-  if (flags.columns === undefined) return 40;
-  const n = Number(flags.columns);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-a: "${flags.columns}" is not a column (a non-negative integer)`);
-  return n;
+/** A CLI number through the one strict parser (lib/integers.ts); its error is a usage error. */
+function cliInteger(text: string, spec: IntegerSpec): number {
+  try {
+    return parseSafeInteger(text, spec);
+  } catch (err) {
+    if (err instanceof IntegerError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
-function traceStrsize(flags: RunFlags): number {
-  if (flags.stringLimit === undefined) return 32;
-  const n = Number(flags.stringLimit);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-s: "${flags.stringLimit}" is not a string length (a non-negative integer)`);
-  return n;
+// strace parses -a and -s with string_to_uint: decimal, 0..INT_MAX.
+const traceAlign = (flags: RunFlags): number => (flags.columns === undefined ? 40 : cliInteger(flags.columns, { what: '-a', min: 0n, max: 2n ** 31n - 1n }));
+const traceStrsize = (flags: RunFlags): number => (flags.stringLimit === undefined ? 32 : cliInteger(flags.stringLimit, { what: '-s', min: 0n, max: 2n ** 31n - 1n }));
+
+function traceFormat(flags: RunFlags): 'text' | 'jsonl' {
+  const format = flags.json ? 'jsonl' : (flags.format ?? 'text');
+  if (format !== 'text' && format !== 'jsonl') throw new UsageError(`--format ${JSON.stringify(format)}: not a format (valid: text, jsonl)`);
+  return format;
+}
+
+/**
+ * strace traces every call unless told otherwise (its default set is `all`):
+ * an option of the trace output without -e trace= means trace=all. (-f is not
+ * one: sysstub always follows, and -f alone stays a plain run.)
+ */
+function impliesTrace(flags: RunFlags): boolean {
+  return flags.output !== undefined || flags.summaryOnly === true || flags.timestamps > 0 || flags.syscallTimes === true ||
+    flags.format !== undefined || flags.json === true || flags.stringLimit !== undefined || flags.columns !== undefined || flags.quiet > 0;
 }
 
 /** Wire the supervisor's trace events to strace-style output (-o, -c, -t, -T, --format). */
 async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => void) | undefined> {
   if (flags.trace === undefined) return undefined;
   const { TraceOutput, rawFormatter } = await import('./trace/output.js');
-  const format = flags.json ? 'jsonl' : (flags.format ?? 'text');
-  if (format !== 'text' && format !== 'jsonl') throw new UsageError(`--format: "${format}" is not a format (valid: text, jsonl)`);
+  const format = traceFormat(flags);
   let fd = 2;
   if (flags.output !== undefined) {
     try {
@@ -196,15 +213,20 @@ async function faultRules(flags: RunFlags): Promise<import('./faults/expr.js').F
 function parseTimeout(v: string | undefined): number | null | undefined {
   if (v === undefined) return undefined;
   if (v === 'none' || v === '0') return null;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--handler-timeout: "${v}" is not a positive number of ms (or "none")`);
-  return n;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--handler-timeout ${JSON.stringify(v)}: expected a decimal number of ms in 1..${Number.MAX_SAFE_INTEGER}, or "none"`);
+  return cliInteger(v, { what: '--handler-timeout', min: 1n, max: MAX_SAFE });
 }
 
 async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
+  // Every option is checked before anything loads or runs, traced or not.
+  const handlerTimeout = parseTimeout(flags.handlerTimeout);
+  traceAlign(flags);
+  traceStrsize(flags);
+  traceFormat(flags);
   const modules = [];
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
   const rules = await faultRules(flags);
+  if (flags.trace === undefined && impliesTrace(flags)) flags.trace = 'all';
   if (rules.length) {
     const { faults } = await import('./modules/faults.js');
     modules.push(faults(rules, 'inject'));
@@ -230,7 +252,7 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
     }
     return new Supervisor({
       trace,
-      modules, stubs: flags.stub, handlerTimeout: parseTimeout(flags.handlerTimeout),
+      modules, stubs: flags.stub, handlerTimeout,
       route: flags.route as 'auto' | 'ptrace' | undefined,
       // Nothing loads later in the CLI: a plain error= rule can be the filter's own answer.
       sealConstants: flags.sealConstants ?? rules.length > 0,
@@ -241,7 +263,46 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
   }
 }
 
-const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR2'] as const;
+/**
+ * A promise a module's code rejects and never awaits (`Promise.reject()` in a
+ * handler) would end Node, and with it sysstub and the traced program. It is
+ * a handler failure like the others: one line on stderr, named after the
+ * module file its stack points into when it has one, and the program goes on.
+ */
+function containRejections(refs: readonly string[]): void {
+  const files = refs.filter((r) => !loadBuiltinModule(r)).map((ref) => ({ ref, file: path.resolve(ref) }));
+  process.on('unhandledRejection', (reason) => {
+    const e = reason as Error | undefined;
+    const isError = e instanceof Error;
+    const text = isError ? `${e.name}: ${String(e.message).split('\n')[0]}` : String(reason).split('\n')[0];
+    const stack = isError && typeof e.stack === 'string' ? e.stack.split('\n') : [];
+    for (const { ref, file } of files) {
+      // A .ts module runs from a transpiled sibling, .<name>.<pid>.sysstub.mjs.
+      const marks = [pathToFileURL(file).href, file, path.join(path.dirname(file), `.${path.basename(file)}.`)];
+      const frame = stack.find((l) => /^\s+at /.test(l) && marks.some((m) => l.includes(m)));
+      if (frame === undefined) continue;
+      const where = /:(\d+):(\d+)\)?$/.exec(frame);
+      process.stderr.write(`sysstub: module ${ref}: unhandled promise rejection: ${text}${where ? ` (${path.basename(file)}:${where[1]}:${where[2]})` : ''}; the program goes on\n`);
+      return;
+    }
+    process.stderr.write(`sysstub: unhandled promise rejection: ${text}; the program goes on\n`);
+  });
+}
+
+/**
+ * Signals sent to sysstub that are for the program (README "Signals"): every
+ * one a user sends to stop or tell a process something. Not relayed: job
+ * control (SIGTSTP/TTIN/TTOU stop sysstub with the program; SIGCONT), SIGCHLD,
+ * SIGPIPE, SIGXCPU/SIGXFSZ, and the synchronous faults (SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS), which are sysstub's own.
+ */
+const RELAYED: number[] = [
+  ...(['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGWINCH', 'SIGURG', 'SIGIO', 'SIGPWR', 'SIGPROF', 'SIGVTALRM'] as const)
+    .map((s) => os.constants.signals[s]),
+  ...Array.from({ length: 64 - 34 + 1 }, (_, i) => 34 + i), // SIGRTMIN..SIGRTMAX (glibc keeps 32 and 33)
+];
+/** Relayed signals whose default action is not to terminate. */
+const HARMLESS = new Set([os.constants.signals.SIGWINCH, os.constants.signals.SIGURG]);
 
 async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<number> {
   const sup = await makeSupervisor(flags);
@@ -257,27 +318,27 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
         : `sysstub: pid ${r.pid}: user notification unavailable: ${why}; every slot on the ptrace route\n`);
     });
   }
-  // Signals sent to sysstub reach the target. A terminal's Ctrl-C / Ctrl-\
-  // already reached it (same foreground process group): don't deliver twice.
-  // Installed before the spawn: a signal that arrives meanwhile is delivered
-  // as soon as the child exists, instead of killing sysstub (and, through
-  // PTRACE_O_EXITKILL, the child) with Node's default action.
+  // Signals sent to sysstub reach the program, exactly once (a terminal's
+  // Ctrl-C, or a killpg, reached it already), relayed by the tracer thread so
+  // that a blocked event loop cannot hold them up (native/signal_relay.h).
+  // Installed before the spawn: one that arrives meanwhile is delivered as
+  // soon as the program exists. One that finds no program left, or arrives
+  // after the program exited while sysstub waits for what it left running,
+  // ends sysstub as that signal would, once that is gone.
+  let lateSignal: number | undefined;
   let child: ReturnType<typeof sup.spawn> | undefined;
-  const early: NodeJS.Signals[] = [];
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => {
-      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && native().isForegroundTty()) return;
-      if (child) child.kill(sig);
-      else early.push(sig);
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
+  sup.relaySignals(RELAYED);
+  const nobodyLeft = new Promise<void>((resolve) => {
+    sup.on('relayed', (r: { signalNumber: number; delivered: number; targets: number }) => {
+      if (HARMLESS.has(r.signalNumber)) return;
+      if (r.targets === 0 || child?.exitResult) lateSignal ??= r.signalNumber;
+      if (r.targets === 0) resolve();
+    });
   });
   // The program gets sysstub's own arguments, environment, fds, dispositions
   // and mask, byte for byte (lib/inherited.ts).
   const [rawProg, ...rawArgs] = rawArgvTail(1 + args.length);
   child = sup.spawn(rawProg, rawArgs, { rawEnv: rawEnviron(), ...inheritedSpawnOptions(inherited) });
-  for (const sig of early) child.kill(sig);
 
   let result;
   try {
@@ -291,10 +352,13 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   }
   // Like strace -f: stay until every traced process is gone, so that a
   // background child is not killed (PTRACE_O_EXITKILL) the moment its parent exits.
-  if (sup.liveProcesses > 0) await new Promise((resolve) => sup.once('idle', resolve));
-  for (const [sig, h] of handlers) process.off(sig, h);
+  if (sup.liveProcesses > 0) await Promise.race([new Promise((resolve) => sup.once('idle', resolve)), nobodyLeft]);
   await sup.close();
   finishTrace?.();
+  if (lateSignal !== undefined) {
+    native().killSelfWith(lateSignal);
+    return 128 + lateSignal;
+  }
   if (result.signalNumber !== null) {
     native().killSelfWith(result.signalNumber);
     return 128 + result.signalNumber; // a signal Node's process does not die of
@@ -370,6 +434,8 @@ export function buildProgram(): Command {
     .option('--seal-constants', 'compile constant-errno slots into the seccomp filter (no stop at all)')
     .option('-v, --verbose', 'report wiring and routes on stderr')
     .action(async (prog: string, args: string[], flags: RunFlags) => {
+      if (prog === '') throw new UsageError('PROG is empty: name a program to run (searched in PATH)');
+      containRejections(flags.module);
       // Exit now: a module's stray timer or handle must not keep sysstub alive after the target is gone.
       process.exit(await cmdRun(prog, args, flags));
     });

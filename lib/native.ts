@@ -15,6 +15,8 @@ export type NativeEvent =
   | { type: 'spawnError'; pid: number; tid: number; errno: number }
   | { type: 'signal'; pid: number; tid: number; signal: number; siginfo?: Buffer }
   | { type: 'newProcess'; pid: number; tid: number; parent: number }
+  /** A signal sent to this process, relayed (relaySignals): sent to `delivered` of `targets` processes (the others had it already). */
+  | { type: 'relayed'; pid: number; tid: number; signal: number; delivered: number; targets: number }
   | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };
 
 export interface NativeSpawnOptions {
@@ -102,6 +104,10 @@ export interface NativeTracer extends NativeSlotTable {
   unref(): void;
   close(): void;
   stats(): TracerStats;
+  /** Relay these signals (bit n-1: signal n) sent to this process to the program, exactly once (native/signal_relay.h). */
+  relaySignals(mask: bigint): boolean;
+  /** Start the handler watchdog (native/watchdog.h): JS marks handler entry/exit in shared[0], the call's nr in shared[1]. */
+  watch(timeoutMs: number, shared: Int32Array): void;
 }
 
 export interface NativeAddon {

@@ -499,8 +499,36 @@ export class Supervisor extends EventEmitter {
     if (!this.tracer) {
       const { Tracer } = native();
       this.tracer = new Tracer((events) => this.onEvents(events));
+      if (this.handlerTimeout !== null) this.tracer.watch(this.handlerTimeout, this.watch);
     }
     return this.tracer;
+  }
+
+  /** Shared with the native handler watchdog (native/watchdog.h): [0] odd inside a handler, [1] its nr. */
+  private readonly watch = new Int32Array(2);
+
+  /** Runs a handler chain's synchronous part where the watchdog sees it. */
+  private watched<T>(nr: number, run: () => T): T {
+    const w = this.watch;
+    w[1] = nr;
+    w[0]++;
+    try {
+      return run();
+    } finally {
+      w[0]++;
+    }
+  }
+
+  /**
+   * Relay these signals, sent to this process, to the spawned program, exactly
+   * once (a signal sent to the whole process group reached it already), from
+   * the tracer thread, so that a busy or blocked event loop cannot hold them
+   * up. Each is reported as a 'relayed' event. For supervisor programs (the
+   * CLI): it replaces this process's own handling of those signals. Once per process.
+   */
+  relaySignals(signals: readonly (NodeJS.Signals | number)[]): boolean {
+    if (this.closing) throw closedError('relaySignals');
+    return this.ensureTracer().relaySignals(sigmask(signals, 'relaySignals'));
   }
 
   /**
@@ -599,6 +627,9 @@ export class Supervisor extends EventEmitter {
       }
       case 'exec':
         this.emit('exec', { pid: e.pid, formerTid: e.tid });
+        return;
+      case 'relayed':
+        this.emit('relayed', { signal: signalNames.get(e.signal) ?? e.signal, signalNumber: e.signal, delivered: e.delivered, targets: e.targets });
         return;
       case 'signal':
         this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalNames.get(e.signal) ?? e.signal, siginfo: e.siginfo });
@@ -714,7 +745,7 @@ export class Supervisor extends EventEmitter {
       }
     };
     this.inflight.set(key, { ctl });
-    const o = runLevel(site, chain, 0, args);
+    const o = this.watched(e.nr, () => runLevel(site, chain, 0, args));
     if (o instanceof Promise) {
       o.then((r) => {
         finish(r);
@@ -779,7 +810,7 @@ export class Supervisor extends EventEmitter {
       if (rc < 0 && site.undo?.length) runUndos(site);
     };
     this.notifByTid.set(tid, entry);
-    const o = runLevel(site, chain, 0, null);
+    const o = this.watched(nr, () => runLevel(site, chain, 0, null));
     if (o instanceof Promise) {
       // The view belongs to the next notification once we return.
       sync = false;

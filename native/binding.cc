@@ -162,6 +162,8 @@ Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("unref", &TracerWrap::JS_unref),
       InstanceMethod("close", &TracerWrap::JS_close),
       InstanceMethod("stats", &TracerWrap::JS_stats),
+      InstanceMethod("relaySignals", &TracerWrap::JS_relaySignals),
+      InstanceMethod("watch", &TracerWrap::JS_watch),
   });
   exports.Set("Tracer", cls);
   return exports;
@@ -188,6 +190,9 @@ TracerWrap::~TracerWrap() {
 
 void TracerWrap::Shutdown() {
   if (!tracer_) return;
+  tracer_->SetWatchdog(nullptr);
+  watchdog_.reset();  // joins its thread before the memory it watches goes
+  watch_ref_.Reset();
   tracer_->Close();  // joins the thread: no more sink calls after this
   tracer_.reset();
   tsfn_.Abort();
@@ -199,7 +204,8 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
   std::vector<TracerEvent> events = self->tracer_->TakeEvents();
   if (events.empty()) return;
   Napi::Array arr = Napi::Array::New(env, events.size());
-  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop"};
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop", "relayed"};
+  static_assert(sizeof kTypes / sizeof kTypes[0] == TracerEvent::kRelayed + 1, "one name per TracerEvent::Type");
   for (size_t i = 0; i < events.size(); i++) {
     const TracerEvent& e = events[i];
     Napi::Object o = Napi::Object::New(env);
@@ -239,6 +245,11 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         break;
       case TracerEvent::kExec:
         o.Set("first", e.code == 1);
+        break;
+      case TracerEvent::kRelayed:
+        o.Set("signal", e.signal);
+        o.Set("delivered", e.delivered);
+        o.Set("targets", e.targets);
         break;
       case TracerEvent::kSyscall: {
         o.Set("nr", e.nr);
@@ -363,6 +374,27 @@ Napi::Value TracerWrap::JS_answer(const Napi::CallbackInfo& info) {
   }
   tracer_->Answer(tid, seq, kind, value, args, mask);
   return info.Env().Undefined();
+}
+
+// relaySignals(mask: bigint): bit n-1 for signal n (signal_relay.h). false if a relay runs already.
+Napi::Value TracerWrap::JS_relaySignals(const Napi::CallbackInfo& info) {
+  if (!tracer_) return Napi::Boolean::New(info.Env(), false);
+  return Napi::Boolean::New(info.Env(), tracer_->RelaySignals(ToSigset(info[0])));
+}
+
+// watch(timeoutMs, shared: Int32Array(2)): start the handler watchdog (watchdog.h) on shared.
+Napi::Value TracerWrap::JS_watch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!tracer_ || watchdog_) return env.Undefined();
+  if (!info[0].IsNumber() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < 2) {
+    throw Napi::TypeError::New(env, "watch(timeoutMs, shared: Int32Array(2))");
+  }
+  Napi::Int32Array shared = info[1].As<Napi::Int32Array>();
+  watch_ref_ = Napi::Persistent(shared);
+  watchdog_ = std::make_unique<Watchdog>(info[0].As<Napi::Number>().Int64Value(), shared.Data());
+  tracer_->SetWatchdog(watchdog_.get());
+  return env.Undefined();
 }
 
 Napi::Value TracerWrap::JS_ref(const Napi::CallbackInfo& info) {

@@ -26,10 +26,14 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   Napi::Value JS_unref(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
+  Napi::Value JS_relaySignals(const Napi::CallbackInfo& info);
+  Napi::Value JS_watch(const Napi::CallbackInfo& info);
 
   napi_env env_ = nullptr;
   Napi::ThreadSafeFunction tsfn_;
   std::unique_ptr<Tracer> tracer_;
+  std::unique_ptr<Watchdog> watchdog_;
+  Napi::Reference<Napi::Int32Array> watch_ref_;
 };
 
 Napi::Value JS_writeMemory(const Napi::CallbackInfo& info);

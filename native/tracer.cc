@@ -5,6 +5,7 @@
 // any request means the tracee was killed meanwhile: normal, not an error.
 #include "tracer.h"
 
+#include "signal_relay.h"
 #include "tracee_mem.h"
 
 #include <cerrno>
@@ -13,6 +14,8 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <linux/audit.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -53,10 +56,38 @@ void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
 Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
   for (auto& c : traced_) c.store(nullptr, std::memory_order_relaxed);
   Waker::InstallHandler();
+  idle_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { Run(); });
 }
 
-Tracer::~Tracer() { Close(); }
+namespace {
+std::atomic<Tracer*> g_relay_tracer{nullptr};
+}
+
+// From a signal handler: async-signal-safe only (an atomic, tgkill, write).
+void Tracer::WakeForSignal() {
+  Tracer* t = g_relay_tracer.load(std::memory_order_acquire);
+  if (!t) return;
+  t->waker_.Wake();
+  uint64_t one = 1;
+  (void)!write(t->idle_fd_, &one, sizeof one);
+}
+
+bool Tracer::RelaySignals(const sigset_t& set) {
+  Tracer* none = nullptr;
+  if (!g_relay_tracer.compare_exchange_strong(none, this)) return false;
+  // The wake signal keeps its own handler, which relays it when someone else sent it (wake.cc).
+  sigset_t relayed = set;
+  sigdelset(&relayed, Waker::Signal());
+  return SignalRelay::Start(relayed, &Tracer::WakeForSignal);
+}
+
+Tracer::~Tracer() {
+  Close();
+  Tracer* self = this;
+  if (g_relay_tracer.compare_exchange_strong(self, nullptr)) SignalRelay::Stop();
+  if (idle_fd_ >= 0) close(idle_fd_);
+}
 
 void Tracer::Post(Command cmd) {
   {
@@ -65,6 +96,8 @@ void Tracer::Post(Command cmd) {
   }
   cv_.notify_all();
   waker_.Wake();
+  uint64_t one = 1;
+  (void)!write(idle_fd_, &one, sizeof one);
 }
 
 SpawnResult Tracer::Spawn(SpawnRequest req) {
@@ -199,10 +232,18 @@ void Tracer::Run() noexcept {
   for (;;) {
     waker_.Consume();
     DrainCommands();
+    DrainRelayed();
     if (tracees_.empty()) {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (closing_) break;
-      cv_.wait(lock, [&] { return !commands_.empty(); });
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (closing_) break;
+        if (!commands_.empty()) continue;
+      }
+      // Nothing to wait4 for: sleep until a command or a relayed signal.
+      pollfd p{idle_fd_, POLLIN, 0};
+      poll(&p, 1, -1);
+      uint64_t n;
+      (void)!read(idle_fd_, &n, sizeof n);
       continue;
     }
     int status = 0;
@@ -237,6 +278,11 @@ void Tracer::DrainCommands() noexcept {
     switch (c.type) {
       case Command::kSpawn: {
         SpawnResult res = SpawnTracee(*c.spawn);
+        if (res.pid > 0 && !root_) {
+          root_ = res.pid;
+          for (const RelayedSignal& early : before_spawn_) kill(res.pid, early.signo);
+          before_spawn_.clear();
+        }
         if (res.pid > 0) {
           Tracee& t = Track(res.pid, res.pid, false);
           t.pre_exec = true;
@@ -264,6 +310,73 @@ void Tracer::DrainCommands() noexcept {
       }
     }
   }
+}
+
+void Tracer::DrainRelayed() noexcept {
+  RelayedSignal s;
+  while (SignalRelay::Take(&s)) Relay(s);
+}
+
+// Whether tgid already got the signal the relay got: it is pending there
+// (kill(2) queues it group-wide: ShdPnd of /proc/PID/status), or a delivery
+// stop of it from the same sender was seen since the previous relayed signal
+// (a group signal reaches both at once, and either may be handled first).
+bool Tracer::AlreadyGot(pid_t tgid, const RelayedSignal& s) noexcept {
+  for (auto it = deliveries_.begin(); it != deliveries_.end(); ++it) {
+    if (it->tgid == tgid && it->signo == s.signo && it->pid == s.pid && it->code == s.code && it->relay_seen + 1 >= s.seq) {
+      deliveries_.erase(it);
+      return true;
+    }
+  }
+  char path[64], buf[2048];
+  snprintf(path, sizeof path, "/proc/%d/status", tgid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  const char* p = strstr(buf, "\nShdPnd:");
+  uint64_t pending = p ? strtoull(p + 8, nullptr, 16) : 0;
+  return pending & (uint64_t{1} << (s.signo - 1));
+}
+
+void Tracer::Relay(const RelayedSignal& s) noexcept {
+  if (s.pid == getpid()) return;  // our own (killSelfWith at the end)
+  if (!root_) {
+    before_spawn_.push_back(s);  // for the program, as soon as there is one
+    return;
+  }
+  // Stops that already happened are handled first: a delivery of this very
+  // signal may be among them.
+  int status;
+  for (pid_t r; (r = wait4(-1, &status, __WALL | __WNOTHREAD | WNOHANG, nullptr)) > 0;) {
+    stats_.stops++;
+    HandleStatus(r, status);
+  }
+  std::vector<pid_t> targets;
+  auto root = tracees_.find(root_);
+  if (root != tracees_.end() && root->second.tgid == root_) {
+    targets.push_back(root_);
+  } else {
+    for (auto& [tid, t] : tracees_) {
+      if (t.tgid == tid && !t.pre_exec) targets.push_back(tid);
+    }
+  }
+  // SIGWINCH, SIGURG (and SIGCHLD, SIGCONT, not relayed) do not terminate by
+  // default: every other relayed signal does, so a handler blocking the event
+  // loop must not keep sysstub from dying of it (watchdog.h).
+  if (s.signo != SIGWINCH && s.signo != SIGURG) {
+    if (Watchdog* w = watchdog_.load(std::memory_order_acquire)) w->NoteFatalSignal(s.signo);
+  }
+  TracerEvent e{TracerEvent::kRelayed};
+  e.signal = s.signo;
+  e.targets = static_cast<int32_t>(targets.size());
+  for (pid_t p : targets) {
+    if (AlreadyGot(p, s)) continue;
+    if (kill(p, s.signo) == 0) e.delivered++;
+  }
+  Emit(e);
 }
 
 void Tracer::KillAll() noexcept {
@@ -407,10 +520,17 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   e.pid = t.tgid;
   e.tid = tid;
   e.nr = sig;
-  if (tracing_enabled_.load(std::memory_order_relaxed)) {
-    // For the trace line's {si_signo=..., si_code=...}.
+  bool tracing = tracing_enabled_.load(std::memory_order_relaxed);
+  if (tracing || SignalRelay::active()) {
+    // For the trace line's {si_signo=..., si_code=...}, and the relay's sender check.
     siginfo_t si;
-    if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0) e.mem.assign(reinterpret_cast<const char*>(&si), sizeof si);
+    if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0) {
+      if (tracing) e.mem.assign(reinterpret_cast<const char*>(&si), sizeof si);
+      if (SignalRelay::active()) {
+        deliveries_.push_back({t.tgid, sig, si.si_pid, si.si_code, SignalRelay::received()});
+        if (deliveries_.size() > 64) deliveries_.pop_front();
+      }
+    }
   }
   Emit(e);
   Resume(tid, t, sig);

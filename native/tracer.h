@@ -36,22 +36,26 @@
 #include <vector>
 
 #include "seccomp_filter.h"
+#include "signal_relay.h"
 #include "slot_table.h"
 #include "trace_capture.h"
 #include "spawn.h"
 #include "wake.h"
+#include "watchdog.h"
 
 namespace sysstub {
 
 struct TracerEvent {
-  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop };
+  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop, kRelayed };
   Type type;
   explicit TracerEvent(Type t = kCall) : type(t) {}
   int32_t pid = 0;   // thread group id
   int32_t tid = 0;
   int32_t nr = 0;    // kCall: syscall; kSignal: signal; kNewProcess: parent pid
   int32_t code = 0;  // kExit: exit code or -1; kSpawnError: errno
-  int32_t signal = 0;  // kExit: terminating signal or 0
+  int32_t signal = 0;  // kExit: terminating signal or 0; kRelayed: the signal
+  int32_t delivered = 0;  // kRelayed: to how many processes it was sent (0: none left, or all had it)
+  int32_t targets = 0;    // kRelayed: how many processes it was for
   bool core = false;
   uint64_t seq = 0;  // kCall/kCancel: identifies the stop the answer is for
   uint64_t args[6] = {};
@@ -86,6 +90,12 @@ class Tracer {
   // its exit and report it (kExitStop, same seq); kind 3 (at that exit stop):
   // continue, with rax = value if bit 0 of args_mask is set.
   void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
+  // Relays the signals in `set` sent to this process to the first spawned
+  // program (or, once it has exited, to every traced process left), exactly
+  // once: see signal_relay.h. kRelayed events report each. Once per process.
+  bool RelaySignals(const sigset_t& set);
+  // The handler watchdog to tell about relayed fatal signals (owned by the caller).
+  void SetWatchdog(Watchdog* w) { watchdog_.store(w, std::memory_order_release); }
   // Kills every tracee, reaps them and stops the thread. Idempotent.
   void Close();
   std::vector<TracerEvent> TakeEvents();
@@ -143,6 +153,10 @@ class Tracer {
   void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
   void Emit(const TracerEvent& e) noexcept;
   void KillAll() noexcept;
+  void DrainRelayed() noexcept;
+  void Relay(const RelayedSignal& s) noexcept;
+  bool AlreadyGot(pid_t tgid, const RelayedSignal& s) noexcept;
+  static void WakeForSignal();
 
   EventSink sink_;
   Waker waker_;
@@ -163,6 +177,19 @@ class Tracer {
   // exit status of those that ended before it. Tracer thread only.
   std::unordered_map<pid_t, int> unborn_;
   std::unordered_map<pid_t, int> early_exits_;
+  // Idle wait (no tracee to wait4 for): commands and relayed signals write here.
+  int idle_fd_ = -1;
+  pid_t root_ = 0;
+  std::vector<RelayedSignal> before_spawn_;  // relayed before the first spawn
+  std::atomic<Watchdog*> watchdog_{nullptr};  // the first spawned program: relayed signals go there
+  // The program's recent signal-delivery stops (for the relay's exactly-once
+  // check): thread group, signal, sender, si_code, and how many signals the
+  // relay had received then. Tracer thread only; the newest 64.
+  struct Delivery {
+    int32_t tgid, signo, pid, code;
+    uint64_t relay_seen;
+  };
+  std::deque<Delivery> deliveries_;
   std::mutex events_mu_;
   std::vector<TracerEvent> events_;
   TracerStats stats_;

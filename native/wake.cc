@@ -1,6 +1,8 @@
 // See wake.h for the design. x86-64 only (as is the rest of the tracer).
 #include "wake.h"
 
+#include "signal_relay.h"
+
 #include <csignal>
 #include <mutex>
 #include <signal.h>
@@ -43,7 +45,12 @@ sysstub_cp_cancel:
 namespace sysstub {
 namespace {
 
-void OnWakeSignal(int, siginfo_t*, void* ctx) {
+void OnWakeSignal(int signo, siginfo_t* info, void* ctx) {
+  // Sent by someone else than a Waker (kill -39 to sysstub): for the program.
+  if (!(info->si_code == SI_TKILL && info->si_pid == getpid())) {
+    if (SignalRelay::active()) SignalRelay::Record(signo, info);
+    return;
+  }
   auto* uc = static_cast<ucontext_t*>(ctx);
   auto rip = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
   if (rip >= reinterpret_cast<uintptr_t>(sysstub_cp_begin) &&

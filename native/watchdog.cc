@@ -1,0 +1,72 @@
+#include "watchdog.h"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace sysstub {
+
+Watchdog::Watchdog(int64_t timeout_ms, int32_t* shared) : shared_(shared), timeout_ms_(timeout_ms) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Watchdog::Run() noexcept {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, nullptr);  // signals are Node's and the relay's
+  // Ticks of a quarter of the timeout (10..250 ms): a blocked call is caught
+  // between 1 and 1.25 timeouts after it began; a relayed fatal signal within a tick.
+  const int64_t tick = std::max<int64_t>(10, std::min<int64_t>(250, timeout_ms_ / 4));
+  int32_t last = 0;
+  int64_t blocked = 0;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::milliseconds(tick), [&] { return stop_; })) {
+    int32_t now = __atomic_load_n(&shared_[0], __ATOMIC_RELAXED);
+    if (!(now & 1) || now != last) {
+      last = now;
+      blocked = 0;
+      fatal_signal_.store(0, std::memory_order_relaxed);  // signals handled in time are not ours
+      continue;
+    }
+    blocked += tick;
+    if (int sig = fatal_signal_.load(std::memory_order_relaxed)) DieOf(sig);
+    if (blocked >= timeout_ms_) Fire(blocked, __atomic_load_n(&shared_[1], __ATOMIC_RELAXED));
+  }
+}
+
+void Watchdog::Fire(int64_t blocked_ms, int32_t nr) noexcept {
+  char msg[256];
+  int n = snprintf(msg, sizeof msg,
+                   "sysstub: a synchronous handler for syscall %d has blocked the event loop for %lld ms "
+                   "(handler timeout %lld ms); killing the program\n",
+                   nr, static_cast<long long>(blocked_ms), static_cast<long long>(timeout_ms_));
+  if (n > 0) (void)!write(2, msg, static_cast<size_t>(n));
+  _exit(125);  // every tracee dies with the tracer thread (PTRACE_O_EXITKILL)
+}
+
+void Watchdog::DieOf(int sig) noexcept {
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+}  // namespace sysstub
