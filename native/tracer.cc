@@ -384,6 +384,7 @@ void Tracer::KillAll() noexcept {
   for (auto& [tid, t] : tracees_) {
     if (t.tgid == tid) kill(tid, SIGKILL);
   }
+  for (auto& [tid, status] : unborn_) kill(tid, SIGKILL);  // held before their creator's event
 }
 
 void Tracer::ApplyAnswer(const Command& c) noexcept {
