@@ -467,6 +467,9 @@ let inherited: Inherited = { fds: null, ignored: 0n, blocked: 0n };
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   inherited = takeInherited();
+  // Node opens its inspector on SIGUSR1; a JS listener takes that away until
+  // the relay (cmdRun) takes the signal for the program.
+  process.on('SIGUSR1', () => {});
   const program = buildProgram();
   if (argv.length <= 2) {
     process.stderr.write(`sysstub: missing command (${program.commands.map((c) => c.name()).join(', ')})\nTry 'sysstub --help'.\n`);
