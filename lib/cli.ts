@@ -305,6 +305,10 @@ const RELAYED: number[] = [
 const HARMLESS = new Set([os.constants.signals.SIGWINCH, os.constants.signals.SIGURG]);
 
 async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<number> {
+  // The relayed signals are taken from Node before anything else (SIGUSR1
+  // would open its inspector); what arrives meanwhile waits for the program.
+  const { native: addon } = await import('./native.js');
+  addon().holdSignals(RELAYED.reduce((m, n) => m | (1n << BigInt(n - 1)), 0n));
   const sup = await makeSupervisor(flags);
   const finishTrace = await traceOutput(sup, flags);
   const { native } = await import('./native.js');
@@ -467,9 +471,6 @@ let inherited: Inherited = { fds: null, ignored: 0n, blocked: 0n };
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   inherited = takeInherited();
-  // Node opens its inspector on SIGUSR1; a JS listener takes that away until
-  // the relay (cmdRun) takes the signal for the program.
-  process.on('SIGUSR1', () => {});
   const program = buildProgram();
   if (argv.length <= 2) {
     process.stderr.write(`sysstub: missing command (${program.commands.map((c) => c.name()).join(', ')})\nTry 'sysstub --help'.\n`);

@@ -127,6 +127,8 @@ export interface NativeAddon {
   socketpair(): [number, number];
   isForegroundTty(): boolean;
   killSelfWith(signal: number): void;
+  /** Take these signals (bit n-1: signal n) from Node now, for the relay a Tracer adopts (relaySignals). */
+  holdSignals(mask: bigint): boolean;
 }
 
 let addon: NativeAddon | undefined;

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketpair", Napi::Function::New(env, sysstub::JS_socketpair, "socketpair"));
   exports.Set("pipe", Napi::Function::New(env, sysstub::JS_pipe, "pipe"));
   exports.Set("isForegroundTty", Napi::Function::New(env, sysstub::JS_isForegroundTty, "isForegroundTty"));
+  exports.Set("holdSignals", Napi::Function::New(env, sysstub::JS_holdSignals, "holdSignals"));
   exports.Set("killSelfWith", Napi::Function::New(env, sysstub::JS_killSelfWith, "killSelfWith"));
   return exports;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "seccomp_filter.h"
+#include "signal_relay.h"
 #include "tracee_mem.h"
 #include "tracer.h"
 
@@ -508,6 +509,14 @@ Napi::Value JS_socketpair(const Napi::CallbackInfo& info) {
 Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info) {
   pid_t fg = tcgetpgrp(0);
   return Napi::Boolean::New(info.Env(), fg >= 0 && fg == getpgrp());
+}
+
+// holdSignals(mask: bigint): take these signals from Node now (SIGUSR1's
+// inspector among them) and keep them for the relay a Tracer adopts later.
+Napi::Value JS_holdSignals(const Napi::CallbackInfo& info) {
+  sigset_t set = ToSigset(info[0]);
+  sigdelset(&set, Waker::Signal());
+  return Napi::Boolean::New(info.Env(), SignalRelay::Start(set, nullptr));
 }
 
 // killSelfWith(sig): die of sig as the child did, with no core dump (the

@@ -44,6 +44,7 @@ Napi::Value JS_pipe(const Napi::CallbackInfo& info);
 Napi::Value JS_socketpair(const Napi::CallbackInfo& info);
 Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info);
 Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info);
+Napi::Value JS_holdSignals(const Napi::CallbackInfo& info);
 Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall);
 void SetSlotFromJS(SlotTable& table, const Napi::CallbackInfo& info);
 void SetCountedFromJS(SlotTable& table, const Napi::CallbackInfo& info);

@@ -52,6 +52,11 @@ bool SignalRelay::Start(const sigset_t& set, void (*wake)()) {
   return true;
 }
 
+void SignalRelay::Adopt(void (*wake)()) {
+  g_wake.store(wake, std::memory_order_release);
+  if (wake) wake();  // whatever is in the ring already
+}
+
 void SignalRelay::Stop() {
   if (!g_active.exchange(false)) return;
   g_wake.store(nullptr, std::memory_order_release);

@@ -30,6 +30,9 @@ class SignalRelay {
   // Installs the handler for every signal in `set` and calls wake() (which must
   // be async-signal-safe) after recording one. Once per process.
   static bool Start(const sigset_t& set, void (*wake)());
+  // Who to wake from now on (a relay started with no owner yet: what arrived
+  // meanwhile waits in the ring).
+  static void Adopt(void (*wake)());
   // Back to SIG_DFL for the relayed signals (the supervisor is going).
   static void Stop();
   static bool active();

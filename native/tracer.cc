@@ -79,6 +79,10 @@ bool Tracer::RelaySignals(const sigset_t& set) {
   // The wake signal keeps its own handler, which relays it when someone else sent it (wake.cc).
   sigset_t relayed = set;
   sigdelset(&relayed, Waker::Signal());
+  if (SignalRelay::active()) {
+    SignalRelay::Adopt(&Tracer::WakeForSignal);  // started early (holdSignals)
+    return true;
+  }
   return SignalRelay::Start(relayed, &Tracer::WakeForSignal);
 }
 
