@@ -5,6 +5,7 @@
 import { errnoName } from './errno.js';
 import { whenMatches } from './faults/expr.js';
 import { native } from './native.js';
+import { setLongTimeout } from './timers.js';
 import { SyscallError, type Call, type HandlerResult, type Outcome, type SyscallArgs } from './module.js';
 import type { HandlerEntry, SlotBottom } from './stub-table.js';
 
@@ -289,16 +290,16 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
   if (timeout === null || !Number.isFinite(timeout)) return answered;
   return new Promise<Outcome>((resolve) => {
     let done = false;
-    const timer = setTimeout(() => {
+    // unref: a live tracee keeps Node running; a hung handler alone must not.
+    const timer = setLongTimeout(() => {
       if (done) return;
       done = true;
       resolve(fault('timeout', timeout, HANDLER_TIMEOUT_ERRNO, `did not answer within ${timeout} ms`));
-    }, timeout);
-    timer.unref(); // a live tracee keeps Node running; a hung handler alone must not
+    }, timeout, { unref: true });
     answered.then((o) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer.clear();
       resolve(o);
     });
   });

@@ -156,6 +156,17 @@ const moduleBrand: unique symbol = Symbol.for('sysstub.module');
 
 const MODULE_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 
+const MODULE_KEYS = ['name', 'description', 'syscalls'];
+const HANDLER_SPEC_KEYS = ['handler', 'timeout'];
+const CONSTANT_SPEC_KEYS = ['errno', 'value', 'when'];
+
+/** A misspelt option is an error, not silently ignored ('timout' is no timeout). */
+function checkKeys(o: object, valid: readonly string[], where: string): void {
+  for (const k of Object.keys(o)) {
+    if (!valid.includes(k)) throw new TypeError(`${where}: unknown key ${JSON.stringify(k)} (valid: ${valid.join(', ')})`);
+  }
+}
+
 /** Type and check a module. Throws a TypeError naming the bad field. */
 export function defineModule(def: ModuleDefinition): Module {
   if (def === null || typeof def !== 'object') throw new TypeError('defineModule: expected an object { name, syscalls }');
@@ -165,7 +176,9 @@ export function defineModule(def: ModuleDefinition): Module {
   if (def.syscalls === null || typeof def.syscalls !== 'object') {
     throw new TypeError(`defineModule(${def.name}): syscalls must be an object of handlers keyed by syscall name or number`);
   }
+  checkKeys(def, MODULE_KEYS, `defineModule(${def.name})`);
   for (const [key, h] of Object.entries(def.syscalls)) {
+    if (h && typeof h === 'object') checkKeys(h, 'handler' in h ? HANDLER_SPEC_KEYS : CONSTANT_SPEC_KEYS, `defineModule(${def.name}): syscalls.${key}`);
     if (h && typeof h === 'object' && !('handler' in h)) {
       constantOutcome(h, `defineModule(${def.name}): syscalls.${key}`);
       constantWhen(h, `defineModule(${def.name}): syscalls.${key}`);

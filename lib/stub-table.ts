@@ -180,6 +180,7 @@ export class StubTable {
     }
     // Resolve every key before touching anything: a bad key loads nothing.
     const entries: { nr: number; spec: Handler | HandlerSpec | ConstantSpec }[] = [];
+    const keyOf = new Map<number, string>(); // two keys for one call (getpmsg and 181): one would be lost
     for (const [key, spec] of Object.entries(module.syscalls)) {
       let info: SyscallInfo;
       try {
@@ -187,6 +188,11 @@ export class StubTable {
       } catch (err) {
         throw new TypeError(`module "${module.name}": ${(err as Error).message}`);
       }
+      const other = keyOf.get(info.nr);
+      if (other !== undefined) {
+        throw new TypeError(`module "${module.name}": syscalls.${other} and syscalls.${key} are the same call (${info.name}, ${info.nr}); give one handler per call`);
+      }
+      keyOf.set(info.nr, key);
       if (!this.wiredReasons.has(info.nr) && this.frozen) {
         throw new TypeError(`module "${module.name}" handles ${info.name} (${info.nr}), which was not wired at spawn; ` +
           `load it before the first spawn or wire it with --stub ${info.name}`);

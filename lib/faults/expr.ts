@@ -5,6 +5,7 @@
 // Every error names the bad part and where it is.
 import os from 'node:os';
 import { errnoNumber } from '../errno.js';
+import { INT32, INT64_OR_UINT64, IntegerError, MAX_SAFE, parseInteger, type IntegerSpec } from '../integers.js';
 import { allSyscalls, MAX_SYSCALL_NR, suggestSyscall, syscallByName, syscallByNr, SYSCALL_CLASSES, type SyscallClass } from '../syscalls/index.js';
 
 /** when=first[..last][+[step]]: which invocations (1-based) a rule fires on. */
@@ -49,6 +50,21 @@ export class ExprError extends Error {
 
 const KEYS = ['error', 'retval', 'signal', 'delay_enter', 'delay_exit', 'when', 'path', 'fd', 'nth', 'argN=V', 'argN&MASK', 'set_argN=V'];
 
+/**
+ * strace 6's class names (strace(1) "-e trace=%..."): %net for %network, and
+ * %%stat / %%statfs for every stat-like / statfs-like call, which the table
+ * calls stat_like / statfs_like (also accepted as %stat_like, %statfs_like).
+ */
+const CLASS_ALIASES: Readonly<Record<string, SyscallClass>> = { '%net': 'network', '%%stat': 'stat_like', '%%statfs': 'statfs_like' };
+const CLASS_NAMES = SYSCALL_CLASSES.map((c) => (c === 'stat_like' ? '%%stat' : c === 'statfs_like' ? '%%statfs' : `%${c}`));
+
+function classByName(item: string): SyscallClass | undefined {
+  const alias = CLASS_ALIASES[item];
+  if (alias) return alias;
+  const c = item.slice(1);
+  return (SYSCALL_CLASSES as readonly string[]).includes(c) ? (c as SyscallClass) : undefined;
+}
+
 /** The syscalls of a SET: names, numbers, /regex, %class, all, none; a leading ! negates; ?name ignores unknown names. */
 export function parseSyscallSet(set: string, expr = set, at = 0): number[] {
   let negate = false;
@@ -76,11 +92,11 @@ export function parseSyscallSet(set: string, expr = set, at = 0): number[] {
       for (const s of allSyscalls()) if (s.status !== 'special' && re.test(s.name)) out.add(s.nr);
       if (out.size === before && !optional) throw new ExprError(expr, col, `regular expression ${JSON.stringify(item.slice(1))} matches no syscall`);
     } else if (item.startsWith('%')) {
-      const cls = item.slice(1) === 'net' ? 'network' : item.slice(1);
-      if (!(SYSCALL_CLASSES as readonly string[]).includes(cls)) {
-        throw new ExprError(expr, col, `unknown syscall class ${JSON.stringify(item)} (valid: ${SYSCALL_CLASSES.map((c) => '%' + c).join(' ')})`);
+      const cls = classByName(item);
+      if (cls === undefined) {
+        throw new ExprError(expr, col, `unknown syscall class ${JSON.stringify(item)} (valid: ${CLASS_NAMES.join(' ')})`);
       }
-      for (const s of allSyscalls()) if (s.classes.includes(cls as SyscallClass)) out.add(s.nr);
+      for (const s of allSyscalls()) if (s.classes.includes(cls)) out.add(s.nr);
     } else if (/^\d+$/.test(item)) {
       const nr = Number(item);
       if (nr > MAX_SYSCALL_NR || syscallByNr(nr)?.status === 'special') throw new ExprError(expr, col, `syscall number ${item} out of range 0..${MAX_SYSCALL_NR} (or not trappable)`);
@@ -131,19 +147,23 @@ function parseDelay(v: string, expr: string, col: number): number {
   if (!m) throw new ExprError(expr, col, `bad delay ${JSON.stringify(v)}: a number of microseconds, or with a suffix s, ms, us, ns`);
   const n = Number(m[1]);
   const us = m[2] === 's' ? n * 1e6 : m[2] === 'ms' ? n * 1e3 : m[2] === 'ns' ? n / 1e3 : n;
+  // Any length works (lib/timers.ts chains timers); only beyond a double's exact integers is it refused.
+  if (!(us <= Number.MAX_SAFE_INTEGER)) throw new ExprError(expr, col, `delay ${JSON.stringify(v)} is out of range: at most ${Number.MAX_SAFE_INTEGER} us`);
   return us;
 }
 
-function parseInt64(v: string, expr: string, col: number, what: string): bigint {
+/** parseInteger, its error an ExprError pointing at the value. */
+function integer(v: string, expr: string, col: number, spec: IntegerSpec): bigint {
   try {
-    if (!/^-?(0x[0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.test(v)) throw new Error();
-    const neg = v.startsWith('-');
-    const b = BigInt(neg ? v.slice(1).replace(/^0(?=[0-7])/, '0o') : v.replace(/^0(?=[0-7])/, '0o'));
-    return neg ? -b : b;
-  } catch {
-    throw new ExprError(expr, col, `bad ${what} ${JSON.stringify(v)}: an integer (decimal, 0x hex or 0 octal)`);
+    return parseInteger(v, spec);
+  } catch (err) {
+    if (err instanceof IntegerError) throw new ExprError(expr, col, err.message);
+    throw err;
   }
 }
+
+/** A 64-bit value, signed or not, as strace's retval= takes it (strtoull base 0). */
+const int64 = (v: string, expr: string, col: number, what: string) => integer(v, expr, col, { what, ...INT64_OR_UINT64, forms: 'c' });
 
 /**
  * Parse the value of -e inject= / --inject= (kind 'inject') or -e fault= / --fault= (kind 'fault').
@@ -165,25 +185,25 @@ export function parseFaultExpr(expr: string, kind: 'inject' | 'fault'): FaultRul
       const arg = Number(argm[2]);
       if (argm[1]) {
         if (part[eq] !== '=') throw new ExprError(expr, col + eq, `${key} takes =VALUE`);
-        (rule.setArgs ??= []).push({ arg, value: parseInt64(v, expr, vcol, `value for ${key}`) });
-      } else if (part[eq] === '&') (rule.args ??= []).push({ arg, mask: parseInt64(v, expr, vcol, `mask for ${key}`) });
-      else (rule.args ??= []).push({ arg, equals: parseInt64(v, expr, vcol, `value for ${key}`) });
+        (rule.setArgs ??= []).push({ arg, value: int64(v, expr, vcol, key) });
+      } else if (part[eq] === '&') (rule.args ??= []).push({ arg, mask: int64(v, expr, vcol, `${key}& mask`) });
+      else (rule.args ??= []).push({ arg, equals: int64(v, expr, vcol, key) });
     } else if (eq < 0 || part[eq] !== '=') {
       throw new ExprError(expr, col, `bad ${JSON.stringify(part)}: expected key=value (keys: ${KEYS.join(', ')})`);
     } else {
       switch (key) {
         case 'error': {
-          const n = /^\d+$/.test(v) ? Number(v) : errnoNumber(v);
-          if (n === undefined || n < 1 || n > 4095) throw new ExprError(expr, vcol, `unknown error ${JSON.stringify(v)} (an errno name such as ENOENT, or 1..4095)`);
+          const n = /^\d+$/.test(v) ? Number(integer(v, expr, vcol, { what: 'error', min: 1n, max: 4095n })) : errnoNumber(v);
+          if (n === undefined) throw new ExprError(expr, vcol, `unknown error ${JSON.stringify(v)} (an errno name such as ENOENT, or 1..4095)`);
           rule.error = n;
           break;
         }
         case 'retval':
-          rule.retval = parseInt64(v, expr, vcol, 'retval');
+          rule.retval = int64(v, expr, vcol, 'retval');
           break;
         case 'signal': {
           const name = v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`;
-          const n = /^\d+$/.test(v) ? Number(v) : (os.constants.signals as Record<string, number>)[name];
+          const n = /^\d+$/.test(v) ? Number(integer(v, expr, vcol, { what: 'signal', min: 1n, max: 64n })) : (os.constants.signals as Record<string, number>)[name];
           if (n === undefined || n < 1 || n > 64) throw new ExprError(expr, vcol, `unknown signal ${JSON.stringify(v)}`);
           rule.signal = n;
           break;
@@ -198,9 +218,13 @@ export function parseFaultExpr(expr: string, kind: 'inject' | 'fault'): FaultRul
           rule.when = parseWhen(v, expr, vcol);
           break;
         case 'nth': {
-          const ns = v.split(',').map((x) => Number(x));
-          if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new ExprError(expr, vcol, `bad nth=${JSON.stringify(v)}: a list of invocation numbers, 1-based (nth=1,3)`);
-          rule.nth = ns;
+          // A list of invocation numbers, 1-based (nth=1,3).
+          let at = vcol;
+          rule.nth = v.split(',').map((x) => {
+            const n = Number(integer(x, expr, at, { what: 'nth', min: 1n, max: MAX_SAFE }));
+            at += x.length + 1;
+            return n;
+          });
           break;
         }
         case 'path':
@@ -208,8 +232,7 @@ export function parseFaultExpr(expr: string, kind: 'inject' | 'fault'): FaultRul
           rule.path = v;
           break;
         case 'fd': {
-          if (!/^-?\d+$/.test(v)) throw new ExprError(expr, vcol, `bad fd=${JSON.stringify(v)}: an integer`);
-          rule.fd = Number(v);
+          rule.fd = Number(integer(v, expr, vcol, { what: 'fd', ...INT32 }));
           break;
         }
         case 'syscall':

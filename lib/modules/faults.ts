@@ -11,7 +11,9 @@
 import os from 'node:os';
 import { isPlainErrno, parseFaultExpr, parseSyscallSet, whenMatches, type FaultRule, type When } from '../faults/expr.js';
 import { defineModule, SyscallError, type Call, type ConstantSpec, type ErrnoLike, type HandlerResult, type HandlerSpec, type Module } from '../module.js';
+import { checkInteger, INT32, INT64_OR_UINT64, MAX_SAFE } from '../integers.js';
 import { syscallByNr } from '../syscalls/index.js';
+import { checkDuration, sleep } from '../timers.js';
 
 /** A call as a predicate sees it. */
 export interface FaultCall {
@@ -93,31 +95,63 @@ interface CompiledRule {
   counts: Map<number, number>;
 }
 
+const SPEC_KEYS = ['error', 'retval', 'signal', 'delayEnter', 'delayExit', 'when', 'nth', 'path', 'fd', 'setArgs'];
+
+/** A FaultSpec checked and compiled; a TypeError or RangeError names the rule and the option. */
 function compileSpec(name: string, s: FaultSpec): CompiledRule {
   const where = `faults: ${name}`;
+  if (s === null || typeof s !== 'object') throw new TypeError(`${where}: a rule must be an object { error | retval | signal | delayEnter | delayExit | setArgs, ... }`);
+  for (const k of Object.keys(s)) {
+    if (!SPEC_KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${JSON.stringify(k)} (valid: ${SPEC_KEYS.join(', ')})`);
+  }
   if (s.error !== undefined && s.retval !== undefined) throw new TypeError(`${where}: error and retval are exclusive`);
   const r: CompiledRule = { source: `${name} ${JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? v.toString() : typeof v === 'function' ? '[function]' : v))}`, counts: new Map() };
-  if (s.error !== undefined) r.error = new SyscallError(s.error).errno;
-  if (s.retval !== undefined) r.retval = BigInt(s.retval);
+  if (s.error !== undefined) {
+    try {
+      r.error = new SyscallError(s.error).errno;
+    } catch (err) {
+      throw new TypeError(`${where}: error: ${(err as Error).message.replace(/^SyscallError: /, '')}`);
+    }
+  }
+  if (s.retval !== undefined) r.retval = checkInteger(s.retval, `${where}: retval`, INT64_OR_UINT64.min, INT64_OR_UINT64.max);
   if (s.signal !== undefined) {
     const n = typeof s.signal === 'number' ? s.signal : (os.constants.signals as Record<string, number>)[s.signal];
-    if (!n) throw new TypeError(`${where}: unknown signal ${String(s.signal)}`);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new TypeError(`${where}: unknown signal ${String(s.signal)} (a name such as 'SIGUSR1', or 1..64)`);
     r.signal = n;
   }
-  if (s.delayEnter !== undefined) r.delayEnterMs = s.delayEnter;
-  if (s.delayExit !== undefined) r.delayExitMs = s.delayExit;
+  // Any length (lib/timers.ts chains timers).
+  if (s.delayEnter !== undefined) r.delayEnterMs = duration(s.delayEnter, `${where}: delayEnter`);
+  if (s.delayExit !== undefined) r.delayExitMs = duration(s.delayExit, `${where}: delayExit`);
   if (typeof s.when === 'function') r.predicate = s.when;
   else if (typeof s.when === 'string') {
     r.when = parseFaultExpr(`${name}:when=${s.when}:error=EPERM`, 'inject').when;
+  } else if (s.when !== undefined) throw new TypeError(`${where}: when must be a when= string ('3', '2+', '2..4') or a predicate function`);
+  if (s.nth !== undefined) {
+    if (!Array.isArray(s.nth)) throw new TypeError(`${where}: nth must be an array of invocation numbers, 1-based`);
+    r.nth = new Set(s.nth.map((n, i) => Number(checkInteger(n, `${where}: nth[${i}]`, 1n, MAX_SAFE))));
   }
-  if (s.nth) r.nth = new Set(s.nth);
-  if (s.path !== undefined) r.path = globToRegExp(s.path);
-  if (s.fd !== undefined) r.fd = s.fd;
-  if (s.setArgs) r.setArgs = Object.fromEntries(Object.entries(s.setArgs).map(([k, v]) => [k, BigInt(v as number | bigint)]));
+  if (s.path !== undefined) {
+    if (typeof s.path !== 'string') throw new TypeError(`${where}: path must be a glob string`);
+    r.path = globToRegExp(s.path);
+  }
+  if (s.fd !== undefined) r.fd = Number(checkInteger(s.fd, `${where}: fd`, INT32.min, INT32.max));
+  if (s.setArgs !== undefined) {
+    if (s.setArgs === null || typeof s.setArgs !== 'object') throw new TypeError(`${where}: setArgs must be an object { 0..5: value }`);
+    r.setArgs = Object.fromEntries(Object.entries(s.setArgs).map(([k, v]) => {
+      if (!/^[0-5]$/.test(k)) throw new RangeError(`${where}: setArgs.${k}: argument indexes are 0..5`);
+      return [k, checkInteger(v, `${where}: setArgs.${k}`, INT64_OR_UINT64.min, INT64_OR_UINT64.max)];
+    }));
+  }
   if (r.error === undefined && r.retval === undefined && r.signal === undefined && r.delayEnterMs === undefined && r.delayExitMs === undefined && !r.setArgs) {
     throw new TypeError(`${where}: a rule needs error, retval, signal, delayEnter, delayExit or setArgs`);
   }
   return r;
+}
+
+function duration(v: unknown, what: string): number {
+  const ms = checkDuration(v, what);
+  if (ms === Infinity) throw new RangeError(`${what} must be a finite number of ms, got Infinity`);
+  return ms;
 }
 
 function compileRule(f: FaultRule): CompiledRule {
@@ -137,8 +171,6 @@ function compileRule(f: FaultRule): CompiledRule {
     counts: new Map(),
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function faultCall(call: Call): FaultCall {
   let path: string | undefined | null = null;

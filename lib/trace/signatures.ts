@@ -154,12 +154,13 @@ def('statx', {
   args: (x) => [x.dirfd(0), x.path(1), statxFlags(x.u32(2)), flags(x.u32(3), STATX_MASK), x.outStruct(4, printStatx)],
   caps: [pathIn(1), structOut(4, STATX_SIZE)],
 });
+/** statx(2) flags as strace prints them: the AT_STATX_SYNC_* type first, then the AT_* flags. */
 function statxFlags(v: number): string {
   const sync = v & 0x6000;
   const rest = flags(v & ~0x6000, AT_FLAGS);
   const s = sync === 0 ? 'AT_STATX_SYNC_AS_STAT' : sync === 0x2000 ? 'AT_STATX_FORCE_SYNC'
     : sync === 0x4000 ? 'AT_STATX_DONT_SYNC' : 'AT_STATX_FORCE_SYNC|AT_STATX_DONT_SYNC';
-  return (v & ~0x6000) === 0 ? s : `${rest}|${s}`;
+  return (v & ~0x6000) === 0 ? s : `${s}|${rest}`;
 }
 def('access', { args: (x) => [x.path(0), flags(x.u32(1), ACCESS_MODES, 'F_OK')], caps: [pathIn(0)] });
 def('faccessat', { args: (x) => [x.dirfd(0), x.path(1), flags(x.u32(2), ACCESS_MODES, 'F_OK')], caps: [pathIn(1)] });

@@ -1,7 +1,7 @@
 // The strace expression grammar: every SET form, every key and when= form,
 // and errors that point at the bad part.
 import { describe, expect, it } from 'vitest';
-import { ExprError, parseFaultExpr, parseSyscallSet, whenMatches, syscallByName } from '../../lib/index.js';
+import { ExprError, parseFaultExpr, parseSyscallSet, whenMatches, syscallByName, syscallByNr } from '../../lib/index.js';
 
 const nr = (n: string) => syscallByName(n)!.nr;
 
@@ -25,6 +25,16 @@ describe('syscall sets', () => {
     expect(notRead).not.toContain(nr('write'));
     expect(notRead.length).toBe(all.length - 2);
     expect(parseSyscallSet('?nosuchcall,read')).toEqual([nr('read')]);
+  });
+
+  it("strace's %%stat and %%statfs: every stat-like and statfs-like call", () => {
+    const names = (set: string) => parseSyscallSet(set).map((n) => syscallByNr(n)!.name);
+    expect(names('%%stat')).toEqual(['stat', 'fstat', 'lstat', 'newfstatat', 'statx']);
+    expect(names('%%statfs')).toEqual(['ustat', 'statfs', 'fstatfs']);
+    expect(names('%stat')).toEqual(['stat']);
+    expect(names('%fstat')).toEqual(['fstat', 'newfstatat', 'statx']);
+    expect(names('%statfs')).toEqual(['statfs']);
+    expect(() => parseSyscallSet('%%sttat')).toThrow(/unknown syscall class "%%sttat" \(valid: .*%%stat .*%%statfs/);
   });
 
   it('rejects unknown names (with a suggestion), bad classes, bad regexes, empty items', () => {
@@ -90,8 +100,11 @@ describe('keys', () => {
       ['openat:when=2', /needs at least one of error=/, ''],
       ['openat:signal=SIGNOPE', /unknown signal/, 'SIGNOPE'],
       ['openat:error=EPERM:delay_enter=5minutes', /bad delay/, '5minutes'],
-      ['openat:error=EPERM:nth=0', /bad nth=/, '0'],
-      ['openat:error=EPERM:fd=x', /bad fd=/, 'x'],
+      ['openat:error=EPERM:nth=0', /nth "0" is out of range: expected a decimal integer in 1\.\./, '0'],
+      ['openat:error=EPERM:nth=1,1e3', /nth "1e3": expected a decimal integer/, '1e3'],
+      ['openat:error=EPERM:fd=x', /fd "x": expected a decimal integer in -2147483648\.\.2147483647/, 'x'],
+      ['openat:retval=18446744073709551616', /retval "18446744073709551616" is out of range: expected an integer \(decimal, 0x hex or 0 octal\)/, '1844'],
+      ['openat:error=EPERM:set_arg0=0x1ffffffffffffffff', /set_arg0 "0x1ffffffffffffffff" is out of range/, '0x1f'],
       ['openat:error=EPERM:arg9=1', /unknown key "arg9"/, 'arg9'],
       ['openat:syscall=getpid', /syscall= is not supported/, 'syscall'],
       [':error=EPERM', /missing syscall set/, ''],
