@@ -1,10 +1,11 @@
 // Shared test helpers: fixture paths, running a program natively and under
 // sysstub with the same stdio, and the CLI.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorOptions } from '../lib/index.js';
 import type { Module } from '../lib/module.js';
+import { probe } from './probes.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const cli = path.join(root, 'bin', 'sysstub.js');
@@ -75,17 +76,15 @@ export function runCli(args: string[], opts: RunOpts = {}): Promise<Outcome> {
 export const ROUTES = ['auto', 'ptrace'] as const;
 export type Route = (typeof ROUTES)[number];
 
-/** Calls that reached the dispatcher (JS or a native constant) on this route. */
-export function trappedCalls(stats: { handlerCalls: number; nativeAnswers: number; notifCalls: number }, route: Route): number {
-  return route === 'ptrace' ? stats.handlerCalls + stats.nativeAnswers : stats.notifCalls;
+/** The route handler slots really take: 'auto' is 'ptrace' without user notification. */
+export function effectiveRoute(route: Route): 'notif' | 'ptrace' {
+  return route === 'auto' && probe.userNotif ? 'notif' : 'ptrace';
 }
 
-/** strace is on this machine (CI installs it); parity tests skip without it. */
-export const haveStrace = (() => {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Calls that reached the dispatcher (JS or a native constant) on this route. */
+export function trappedCalls(stats: { handlerCalls: number; nativeAnswers: number; notifCalls: number }, route: Route): number {
+  return effectiveRoute(route) === 'ptrace' ? stats.handlerCalls + stats.nativeAnswers : stats.notifCalls;
+}
+
+/** strace is on this machine (CI installs it); parity tests skip without it: needs('strace') says why. */
+export const haveStrace = probe.strace !== null;

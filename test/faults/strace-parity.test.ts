@@ -2,7 +2,8 @@
 // effect (stdout, stderr, exit status) under `sysstub run -e inject=...` is
 // the one it has under `strace -f -e inject=...`. CI installs strace.
 import { describe, expect, it } from 'vitest';
-import { haveStrace, runCli, runNative } from '../helpers.js';
+import { runCli, runNative } from '../helpers.js';
+import { needs } from '../probes.js';
 
 
 // [expression (as given to -e), program, args]
@@ -39,7 +40,7 @@ const CASES: [string, string, string[]][] = [
 // The C locale keeps the programs' early calls (and so the counts) short and fixed.
 const env = { ...process.env, LC_ALL: 'C' };
 
-describe.skipIf(!haveStrace)('strace parity: -e inject= and -e fault= have the same effect', () => {
+needs('strace').describe('strace parity: -e inject= and -e fault= have the same effect', () => {
   const changed: string[] = [];
   for (const [expr, prog, args] of CASES) {
     it(`${expr}  ${prog} ${args.join(' ')}`, async () => {

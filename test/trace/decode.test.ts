@@ -3,7 +3,7 @@
 // their pointers; the test plays tracer (captureSpec() decides what of that memory it may use)
 // and compares each formatted line with strace's, in order.
 import { execFileSync } from 'node:child_process';
-import { haveStrace } from '../helpers.js';
+import { needs } from '../probes.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,7 +141,7 @@ function toCall(r: Rec): TraceCall {
   return { nr: r.nr, args: r.args, ret: r.ret, mem };
 }
 
-describe.skipIf(!haveStrace)('formatCall against strace', () => {
+needs('strace').describe('formatCall against strace', () => {
   const dir = join(work, 'scratch');
   execFileSync('mkdir', ['-p', dir]);
   const log = join(work, 'strace.log');
