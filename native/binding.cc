@@ -523,15 +523,7 @@ Napi::Value JS_holdSignals(const Napi::CallbackInfo& info) {
 // child already dumped one if it was going to). Returns only if the signal
 // does not terminate (then the caller exits 128+sig).
 Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info) {
-  int sig = info[0].As<Napi::Number>().Int32Value();
-  rlimit none{0, 0};
-  setrlimit(RLIMIT_CORE, &none);
-  signal(sig, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
+  DieOfSignal(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <pthread.h>
+#include <sys/resource.h>
 
 namespace sysstub {
 namespace {
@@ -86,6 +88,17 @@ bool SignalRelay::Take(RelayedSignal* out) {
   out->seq = seq;
   g_taken = want;
   return true;
+}
+
+void DieOfSignal(int sig) {
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
 }
 
 }  // namespace sysstub

@@ -44,4 +44,9 @@ class SignalRelay {
   static void Record(int signo, const siginfo_t* info);
 };
 
+// Ends this process as `sig` would, without a core dump of its own (the
+// program already dumped one if it was going to). Returns only if the signal
+// does not terminate; then the caller exits 128 + sig.
+void DieOfSignal(int sig);
+
 }  // namespace sysstub

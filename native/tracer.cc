@@ -5,6 +5,7 @@
 // any request means the tracee was killed meanwhile: normal, not an error.
 #include "tracer.h"
 
+#include "proc_status.h"
 #include "signal_relay.h"
 #include "tracee_mem.h"
 
@@ -29,19 +30,11 @@ namespace {
 // ptrace stop: it cannot exit or change thread group until we resume it, and
 // even SIGKILL leaves it a zombie (still in /proc) until our wait4 reaps it.
 bool ReadIds(pid_t tid, int32_t* tgid, int32_t* ppid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char* t = strstr(buf, "\nTgid:");
-  const char* p = strstr(buf, "\nPPid:");
-  if (!t || !p) return false;
-  *tgid = static_cast<int32_t>(strtol(t + 6, nullptr, 10));
-  *ppid = static_cast<int32_t>(strtol(p + 6, nullptr, 10));
+  static const char* const kNames[] = {"Tgid", "PPid"};
+  uint64_t v[2];
+  if (!ReadProcStatus(tid, kNames, 2, v, 10)) return false;
+  *tgid = static_cast<int32_t>(v[0]);
+  *ppid = static_cast<int32_t>(v[1]);
   return true;
 }
 
@@ -332,16 +325,9 @@ bool Tracer::AlreadyGot(pid_t tgid, const RelayedSignal& s) noexcept {
       return true;
     }
   }
-  char path[64], buf[2048];
-  snprintf(path, sizeof path, "/proc/%d/status", tgid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char* p = strstr(buf, "\nShdPnd:");
-  uint64_t pending = p ? strtoull(p + 8, nullptr, 16) : 0;
+  static const char* const kNames[] = {"ShdPnd"};
+  uint64_t pending = 0;
+  if (!ReadProcStatus(tgid, kNames, 1, &pending, 16)) return false;
   return pending & (uint64_t{1} << (s.signo - 1));
 }
 

@@ -1,5 +1,7 @@
 #include "watchdog.h"
 
+#include "signal_relay.h"
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -58,14 +60,7 @@ void Watchdog::Fire(int64_t blocked_ms, int32_t nr) noexcept {
 }
 
 void Watchdog::DieOf(int sig) noexcept {
-  rlimit none{0, 0};
-  setrlimit(RLIMIT_CORE, &none);
-  signal(sig, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
+  DieOfSignal(sig);
   _exit(128 + sig);
 }
 
