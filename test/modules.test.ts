@@ -129,24 +129,31 @@ describe.each(ROUTES)('%s route', (route) => {
     });
 
     it('timeout: null lets a handler block as long as it likes; call.signal aborts if the thread dies', async () => {
-      let aborted = false;
+      let called!: () => void;
+      const inHandler = new Promise<void>((r) => (called = r));
+      let aborted!: () => void;
+      const abortSeen = new Promise<void>((r) => (aborted = r));
       const mod = defineModule({
         name: 'blocker',
         syscalls: {
           getpmsg: {
             timeout: null,
-            handler: (c) => new Promise<number>((_, reject) => c.signal.addEventListener('abort', () => { aborted = true; reject(new Error('gone')); })),
+            handler: (c) => {
+              called();
+              return new Promise<number>((_, reject) => c.signal.addEventListener('abort', () => { aborted(); reject(new Error('gone')); }));
+            },
           },
         },
       });
       const sup = new Supervisor({ route, modules: [mod], handlerTimeout: 50 });
       const child = sup.spawn(stubcall, ['181'], { stdio: 'ignore' });
+      await inHandler;
+      // Six times the default timeout from the call's arrival; a slow machine only makes the wait longer.
       await new Promise((r) => setTimeout(r, 300));
       expect(child.exitResult).toBeNull(); // still blocked, past the default timeout
       child.kill('SIGKILL');
       expect((await child.exited).signal).toBe('SIGKILL');
-      await new Promise((r) => setTimeout(r, 20));
-      expect(aborted).toBe(true);
+      await abortSeen; // the test times out if call.signal never aborts
       await sup.close();
     });
   });

@@ -56,7 +56,9 @@ describe.each(ROUTES)('%s route', (route) => {
       await new Promise((r) => child.stdout!.once('data', r));
       const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1][0];
       child.kill('SIGSTOP');
-      await new Promise((r) => setTimeout(r, 1500)); // longer than its sleep
+      // Longer than its sleep: had the stop not held, it would have exited by
+      // now (a slow machine only makes the wait longer, never the test wrong).
+      await new Promise((r) => setTimeout(r, 1500));
       // /proc shows 't' (traced) rather than 'T' for a group-stopped tracee: the
       // one visible difference, as under strace.
       expect(state()).toMatch(/^[tT]$/);
@@ -98,9 +100,12 @@ describe.each(ROUTES)('%s route', (route) => {
     });
 
     it('close() kills every tracee, including one stopped in a pending handler call', async () => {
-      const sup = new Supervisor({ route, modules: [defineModule({ name: 'hang', syscalls: { getpmsg: { timeout: null, handler: () => new Promise<number>(() => {}) } } })] });
+      let called!: () => void;
+      const inHandler = new Promise<void>((r) => (called = r));
+      const hang = defineModule({ name: 'hang', syscalls: { getpmsg: { timeout: null, handler: () => (called(), new Promise<number>(() => {})) } } });
+      const sup = new Supervisor({ route, modules: [hang] });
       const child = sup.spawn(fixture('stubcall'), ['181'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 100));
+      await inHandler; // stopped in the pending call
       expect(child.exitResult).toBeNull();
       await sup.close();
       expect((await child.exited).signal).toBe('SIGKILL');
