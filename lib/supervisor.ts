@@ -499,7 +499,8 @@ export class Supervisor extends EventEmitter {
     if (!this.tracer) {
       const { Tracer } = native();
       this.tracer = new Tracer((events) => this.onEvents(events));
-      if (this.handlerTimeout !== null) this.tracer.watch(this.handlerTimeout, this.watch);
+      // No timeout (null): the watchdog still ends a blocked loop on a relayed fatal signal.
+      this.tracer.watch(this.handlerTimeout ?? 0, this.watch);
     }
     return this.tracer;
   }

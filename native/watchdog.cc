@@ -31,21 +31,31 @@ void Watchdog::Run() noexcept {
   pthread_sigmask(SIG_SETMASK, &all, nullptr);  // signals are Node's and the relay's
   // Ticks of a quarter of the timeout (10..250 ms): a blocked call is caught
   // between 1 and 1.25 timeouts after it began; a relayed fatal signal within a tick.
-  const int64_t tick = std::max<int64_t>(10, std::min<int64_t>(250, timeout_ms_ / 4));
+  // Timeout 0 (none): only a relayed fatal signal ends a blocked loop.
+  const int64_t tick = timeout_ms_ <= 0 ? 250 : std::max<int64_t>(10, std::min<int64_t>(250, timeout_ms_ / 4));
   int32_t last = 0;
   int64_t blocked = 0;
+  int fatal_ticks = 0;
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::milliseconds(tick), [&] { return stop_; })) {
     int32_t now = __atomic_load_n(&shared_[0], __ATOMIC_RELAXED);
+    // A fatal signal that came while this very handler call was running, and
+    // it still runs a tick later: the loop cannot act on it.
+    if (int sig = fatal_signal_.load(std::memory_order_acquire)) {
+      if ((now & 1) && now == fatal_token_.load(std::memory_order_relaxed)) {
+        if (++fatal_ticks >= 2) DieOf(sig);
+      } else {
+        fatal_signal_.store(0, std::memory_order_relaxed);  // handled by the loop in time
+        fatal_ticks = 0;
+      }
+    }
     if (!(now & 1) || now != last) {
       last = now;
       blocked = 0;
-      fatal_signal_.store(0, std::memory_order_relaxed);  // signals handled in time are not ours
       continue;
     }
     blocked += tick;
-    if (int sig = fatal_signal_.load(std::memory_order_relaxed)) DieOf(sig);
-    if (blocked >= timeout_ms_) Fire(blocked, __atomic_load_n(&shared_[1], __ATOMIC_RELAXED));
+    if (timeout_ms_ > 0 && blocked >= timeout_ms_) Fire(blocked, __atomic_load_n(&shared_[1], __ATOMIC_RELAXED));
   }
 }
 

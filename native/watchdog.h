@@ -5,7 +5,7 @@
 // stays inside for the handler timeout, the watchdog ends the process: the
 // tracees die with it (PTRACE_O_EXITKILL), with one line on stderr and exit
 // status 125. A fatal signal relayed meanwhile (signal_relay.h) ends it as
-// that signal would, without waiting for the timeout.
+// that signal would, without waiting for the timeout (also with no timeout).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -23,7 +23,10 @@ class Watchdog {
   Watchdog(int64_t timeout_ms, int32_t* shared);
   ~Watchdog();
   // Tracer thread: a signal that terminates by default was relayed.
-  void NoteFatalSignal(int sig) { fatal_signal_.store(sig, std::memory_order_relaxed); }
+  void NoteFatalSignal(int sig) {
+    fatal_token_.store(__atomic_load_n(&shared_[0], __ATOMIC_RELAXED), std::memory_order_relaxed);
+    fatal_signal_.store(sig, std::memory_order_release);
+  }
 
  private:
   void Run() noexcept;
@@ -33,6 +36,7 @@ class Watchdog {
   int32_t* shared_;
   int64_t timeout_ms_;
   std::atomic<int> fatal_signal_{0};
+  std::atomic<int32_t> fatal_token_{0};  // the handler call running when it came
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -73,7 +73,8 @@ async function expectSame(native: Promise<Raw>, supervised: Promise<Raw>): Promi
 /** A POSIX shell string literal. */
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** `node bin/sysstub.js run --`, as a shell word list. */
-const CLI = `${q(node)} ${q(cli)} run --`;
+// The CLI as a program (its shell prelude reads what it inherited before Node starts; README).
+const CLI = `${q(cli)} run --`;
 
 let tmp = '';
 beforeAll(() => {
@@ -98,7 +99,7 @@ describe('inherited file descriptors', () => {
       const fb = fs.openSync('/etc/hostname', 'r');
       try {
         const script = `cat <&${fd}`;
-        const n = await expectSame(runRaw('bash', ['-c', script], { stdio: stdio(fa) }), runRaw(node, [cli, 'run', '--', 'bash', '-c', script], { stdio: stdio(fb) }));
+        const n = await expectSame(runRaw('bash', ['-c', script], { stdio: stdio(fa) }), runRaw(cli, ['run', '--', 'bash', '-c', script], { stdio: stdio(fb) }));
         expect(n.stdout.equals(hostname)).toBe(true);
         expect(n.code).toBe(0);
       } finally {
@@ -122,7 +123,7 @@ describe('inherited signal state', () => {
 
   it('a blocked SIGUSR1 and an ignored SIGINT reach the program: same SigBlk/SigIgn lines', async () => {
     const grep = ['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status'];
-    const n = await expectSame(runRaw(fixture('sigmask_exec'), grep), runRaw(fixture('sigmask_exec'), [node, cli, 'run', '--', ...grep]));
+    const n = await expectSame(runRaw(fixture('sigmask_exec'), grep), runRaw(fixture('sigmask_exec'), [cli, 'run', '--', ...grep]));
     const text = n.stdout.toString();
     // SIGUSR1 is signal 10 (bit 9), SIGINT is 2 (bit 1).
     const blk = BigInt('0x' + /^SigBlk:\s*([0-9a-f]+)/m.exec(text)![1]);
@@ -143,7 +144,7 @@ describe('a closed stdout', () => {
 describe('non-UTF-8 bytes', () => {
   it("printf %s $'\\xff\\xfeA': stdout is exactly ff fe 41", async () => {
     const args = ['-c', "printf %s $'\\xff\\xfeA'"];
-    const n = await expectSame(runRaw('bash', args), runRaw(node, [cli, 'run', '--', 'bash', ...args]));
+    const n = await expectSame(runRaw('bash', args), runRaw(cli, ['run', '--', 'bash', ...args]));
     expect(n.stdout.toString('hex')).toBe('fffe41');
   });
 
@@ -245,7 +246,7 @@ describe('signals sent to the CLI', () => {
     const before = listeningPorts().has(9229);
     // On USR1 the program prints, then waits for a line on stdin so that the check below runs while it lives.
     const script = `trap 'echo usr1; read x; kill $! 2>/dev/null; exit 0' USR1; echo ready; sleep 30 & wait $!; echo no-signal`;
-    const c = startDetached(node, [cli, 'run', '--', 'bash', '-c', script]);
+    const c = startDetached(cli, ['run', '--', 'bash', '-c', script]);
     expect(await until(() => c.stdout().includes('ready\n'), 10_000), c.stderr()).toBe(true);
     process.kill(c.pid, 'SIGUSR1');
     await until(() => c.stdout().includes('usr1\n') || c.stderr().includes('Debugger listening'), 5000);
@@ -261,7 +262,7 @@ describe('signals sent to the CLI', () => {
 
   it('signal 39 (SIGRTMIN+5) sent to the CLI reaches the program', async () => {
     const script = `trap 'echo rt5; kill $! 2>/dev/null; exit 0' RTMIN+5; echo ready; sleep 30 & wait $!; echo no-signal`;
-    const c = startDetached(node, [cli, 'run', '--', 'bash', '-c', script]);
+    const c = startDetached(cli, ['run', '--', 'bash', '-c', script]);
     expect(await until(() => c.stdout().includes('ready\n'), 10_000), c.stderr()).toBe(true);
     process.kill(c.pid, 39);
     if (!(await until(() => c.stdout().includes('rt5\n'), 5000))) {
@@ -291,7 +292,7 @@ describe('signals sent to the CLI', () => {
     };
     const native = await once(fixture('sigint_count'), []);
     expect(native).toEqual({ stdout: 'ready\ncount 1\n', stderr: '', code: 0, signal: null, hung: false });
-    const supervised = await once(node, [cli, 'run', '--', fixture('sigint_count')]);
+    const supervised = await once(cli, ['run', '--', fixture('sigint_count')]);
     expect(supervised).toEqual(native);
   });
 });
