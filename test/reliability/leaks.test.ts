@@ -99,3 +99,45 @@ console.log('ok 200');
     expect({ count: after.length, leaked: leaked.slice(0, 10) }).toEqual({ count: before.length, leaked: [] });
   }, 60_000);
 });
+
+describe('memory', () => {
+  // Issue 7 item 13: closed Supervisors were never collected (the
+  // notification listener's callbacks, strong native references, closed
+  // over them). Runs in a child Node with --expose-gc: a FinalizationRegistry
+  // must see every one of them go after close().
+  it('closed Supervisors are garbage-collected (both routes, with pipes)', async () => {
+    const script = path.join(tmp, 'gc.mjs');
+    const index = path.join(root, 'dist', 'index.js');
+    fs.writeFileSync(
+      script,
+      `import { Supervisor } from ${JSON.stringify(index)};
+let collected = 0;
+const registry = new FinalizationRegistry(() => collected++);
+const N = 20;
+async function one(i) {
+  const sup = new Supervisor({ route: i % 2 ? 'ptrace' : 'auto', modules: [{ name: 'm', syscalls: { getpmsg: () => 7 } }] });
+  const child = sup.spawn('true', [], { stdio: 'pipe' });
+  child.stdout.resume();
+  child.stderr.resume();
+  await child.closed;
+  await sup.close();
+  registry.register(sup, i);
+}
+for (let i = 0; i < N; i++) await one(i);
+for (let round = 0; round < 20 && collected < N; round++) {
+  await new Promise((r) => setTimeout(r, 50));
+  globalThis.gc();
+}
+console.log('collected ' + collected + ' of ' + N);
+`,
+    );
+    const r = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--expose-gc', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.on('error', reject);
+      child.on('close', () => resolve(out.trim()));
+    });
+    expect(r).toBe('collected 20 of 20');
+  }, 60_000);
+});
