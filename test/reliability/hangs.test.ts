@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { needs, onlyIf } from '../probes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../lib/index.js';
 
@@ -30,7 +31,6 @@ function have(tool: string, args: string[]): boolean {
   }
 }
 const haveStressNg = have('stress-ng', ['--version']);
-const haveStrace = have('strace', ['-V']);
 
 interface Ended {
   code: number | null;
@@ -166,7 +166,7 @@ describe('many short-lived threads', () => {
     }
   }, 200_000);
 
-  it.skipIf(!haveStressNg)('sysstub run -- stress-ng --pthread 2 -t 2 exits 0, 5 times (skips without stress-ng)', async () => {
+  onlyIf(haveStressNg, 'stress-ng is not installed').it('sysstub run -- stress-ng --pthread 2 -t 2 exits 0, 5 times', async () => {
     for (let i = 0; i < 5; i++) {
       const r = await start(process.execPath, [cli, 'run', '--', 'stress-ng', '--pthread', '2', '-t', '2'], 60_000).ended;
       expect(r.hung, `run ${i + 1}: sysstub hung (killed after 60 s); stderr=${r.stderr}`).toBe(false);
@@ -214,7 +214,7 @@ describe('ptrace denied: exit 125 with one "ptrace" line, no hang', () => {
     expect(r.stdout).toBe('');
   }, 40_000);
 
-  it.skipIf(!haveStrace)('strace -f -o /dev/null node bin/sysstub.js run -- true: exits 125 (skips without strace)', async () => {
+  needs('strace').it('strace -f -o /dev/null node bin/sysstub.js run -- true: exits 125', async () => {
     const r = await start('strace', ['-f', '-o', '/dev/null', process.execPath, cli, 'run', '--', 'true'], 30_000).ended;
     expectPtraceRefusal(r, 'sysstub under strace');
     expect(r.stdout).toBe('');
