@@ -88,9 +88,10 @@ export function parseSyscallSet(set: string, expr = set, at = 0): number[] {
       } catch (err) {
         throw new ExprError(expr, col, `bad regular expression ${JSON.stringify(item.slice(1))}: ${(err as Error).message}`);
       }
-      const before = out.size;
-      for (const s of allSyscalls()) if (s.status !== 'special' && re.test(s.name)) out.add(s.nr);
-      if (out.size === before && !optional) throw new ExprError(expr, col, `regular expression ${JSON.stringify(item.slice(1))} matches no syscall`);
+      // Whether it matches a call at all, not whether it adds one: `all,/^read` is fine.
+      let matched = false;
+      for (const s of allSyscalls()) if (s.status !== 'special' && re.test(s.name)) { matched = true; out.add(s.nr); }
+      if (!matched && !optional) throw new ExprError(expr, col, `regular expression ${JSON.stringify(item.slice(1))} matches no syscall`);
     } else if (item.startsWith('%')) {
       const cls = classByName(item);
       if (cls === undefined) {
@@ -103,6 +104,8 @@ export function parseSyscallSet(set: string, expr = set, at = 0): number[] {
       out.add(nr);
     } else {
       const info = syscallByName(item);
+      // By name as by number: a call that cannot be trapped is refused here, not at wiring.
+      if (info?.status === 'special') throw new ExprError(expr, col, `syscall ${item} (${info.nr}) is not trappable`);
       if (!info) {
         if (!optional) {
           const hint = suggestSyscall(item);
@@ -175,11 +178,13 @@ export function parseFaultExpr(expr: string, kind: 'inject' | 'fault'): FaultRul
   if (set === '') throw new ExprError(expr, 0, `${kind}: missing syscall set before the first ':'`);
   const rule: FaultRule = { source: `${kind}=${expr}`, nrs: parseSyscallSet(set, expr, 0) };
   let col = set.length + 1;
+  const keyCol = new Map<string, number>(); // where each key was last given, for errors about the rule as a whole
   for (const part of parts.slice(1)) {
     const eq = part.search(/[=&]/);
     const key = eq < 0 ? part : part.slice(0, eq);
     const v = eq < 0 ? '' : part.slice(eq + 1);
     const vcol = col + eq + 1;
+    keyCol.set(key, col);
     const argm = /^(set_)?arg([0-5])$/.exec(key);
     if (argm && eq > 0) {
       const arg = Number(argm[2]);
@@ -247,13 +252,15 @@ export function parseFaultExpr(expr: string, kind: 'inject' | 'fault'): FaultRul
     col += part.length + 1;
   }
   if (kind === 'fault') {
-    if (rule.retval !== undefined || rule.signal !== undefined || rule.delayEnterUs !== undefined || rule.delayExitUs !== undefined) {
-      throw new ExprError(expr, 0, 'fault= takes only error= and when= (and predicates); use inject= for retval, signal, delays');
+    const given = (['retval', 'signal', 'delay_enter', 'delay_exit'] as const).filter((k) => keyCol.has(k));
+    if (given.length) {
+      const at = Math.min(...given.map((k) => keyCol.get(k)!));
+      throw new ExprError(expr, at, `fault= takes only error= and when= (and predicates), not ${given.map((k) => `${k}=`).join(', ')}; use inject= for retval, signal, delays`);
     }
     rule.error ??= 38; // ENOSYS, as strace's fault=
   }
   if (rule.error !== undefined && rule.retval !== undefined) {
-    throw new ExprError(expr, expr.indexOf('retval='), 'error= and retval= are mutually exclusive');
+    throw new ExprError(expr, keyCol.get('retval')!, 'error= and retval= are mutually exclusive');
   }
   if (kind === 'inject' && rule.error === undefined && rule.retval === undefined && rule.signal === undefined &&
       rule.delayEnterUs === undefined && rule.delayExitUs === undefined && !rule.setArgs) {
