@@ -235,17 +235,17 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         o.Set("core", e.core);
         break;
       case TracerEvent::kSpawnError:
-        o.Set("errno", e.code);
+        o.Set("errno", e.error);
         break;
       case TracerEvent::kSignal:
-        o.Set("signal", e.nr);
+        o.Set("signal", e.signal);
         if (!e.mem.empty()) o.Set("siginfo", Napi::Buffer<char>::Copy(env, e.mem.data(), e.mem.size()));
         break;
       case TracerEvent::kNewProcess:
-        o.Set("parent", e.nr);
+        o.Set("parent", e.parent);
         break;
       case TracerEvent::kExec:
-        o.Set("first", e.code == 1);
+        o.Set("first", e.first_exec);
         break;
       case TracerEvent::kRelayed:
         o.Set("signal", e.signal);

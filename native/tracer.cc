@@ -510,7 +510,7 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   TracerEvent e{TracerEvent::kSignal};
   e.pid = t.tgid;
   e.tid = tid;
-  e.nr = sig;
+  e.signal = sig;
   bool tracing = tracing_enabled_.load(std::memory_order_relaxed);
   if (tracing || SignalRelay::active()) {
     // For the trace line's {si_signo=..., si_code=...}, and the relay's sender check.
@@ -711,7 +711,7 @@ void Tracer::Announce(pid_t tid, Tracee& t, int32_t parent) noexcept {
   TracerEvent e{TracerEvent::kNewProcess};
   e.pid = tid;
   e.tid = tid;
-  e.nr = parent;
+  e.parent = parent;
   Emit(e);
 }
 
@@ -745,7 +745,7 @@ void Tracer::OnExec(pid_t tid) noexcept {
   TracerEvent e{TracerEvent::kExec};
   e.pid = tid;
   e.tid = static_cast<int32_t>(former);
-  e.code = first_exec ? 1 : 0;
+  e.first_exec = first_exec;
   Emit(e);
 }
 
@@ -780,7 +780,7 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
       TracerEvent e{TracerEvent::kSpawnError};
       e.pid = tid;
       e.tid = tid;
-      e.code = err;
+      e.error = err;
       Emit(e);
       return;
     }

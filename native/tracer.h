@@ -51,9 +51,12 @@ struct TracerEvent {
   explicit TracerEvent(Type t = kCall) : type(t) {}
   int32_t pid = 0;   // thread group id
   int32_t tid = 0;
-  int32_t nr = 0;    // kCall: syscall; kSignal: signal; kNewProcess: parent pid
-  int32_t code = 0;  // kExit: exit code or -1; kSpawnError: errno
-  int32_t signal = 0;  // kExit: terminating signal or 0; kRelayed: the signal
+  int32_t nr = 0;    // kCall, kSyscall: the syscall number
+  int32_t code = 0;  // kExit: exit code or -1 (killed)
+  int32_t error = 0;  // kSpawnError: errno of the failed step
+  int32_t signal = 0;  // kExit: terminating signal or 0; kSignal, kRelayed: the signal
+  int32_t parent = 0;  // kNewProcess: the parent's thread group (0: unknown)
+  bool first_exec = false;  // kExec: the spawned child's own execve of the program
   int32_t delivered = 0;  // kRelayed: to how many processes it was sent (0: none left, or all had it)
   int32_t targets = 0;    // kRelayed: how many processes it was for
   bool core = false;
