@@ -117,8 +117,17 @@ export function normalize(r: unknown): Outcome | string {
     if (o.type === 'error' && Number.isInteger(o.errno) && o.errno > 0 && o.errno < 4096) return o;
     if (o.type === 'kernel' && Array.isArray(o.args) && o.args.length === 6) return o;
   }
-  const shown = typeof r === 'object' && r !== null ? Object.prototype.toString.call(r) : String(r);
+  const shown = typeof r === 'object' && r !== null ? safeText(() => Object.prototype.toString.call(r)) : safeText(() => String(r));
   return `returned ${shown}; a handler returns a number, a bigint, a SyscallError or call.next()'s outcome`;
+}
+
+/** Text for a value a handler threw or returned: its own getters and toString may throw too. */
+export function safeText(show: () => string): string {
+  try {
+    return show();
+  } catch {
+    return 'a value that cannot be printed (its message or toString threw)';
+  }
 }
 
 function failure(errno: number): Outcome {
@@ -273,7 +282,7 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
   };
   const crash = (err: unknown): Outcome => {
     if (err instanceof SyscallError) return { type: 'error', errno: err.errno, code: err.code };
-    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const text = safeText(() => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
     return fault('threw', err, HANDLER_FAULT_ERRNO, `threw ${text}`);
   };
 

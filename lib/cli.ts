@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { safeText } from './call.js';
 import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
 import { builtinModules, loadBuiltinModule } from './modules/index.js';
 import { StubTable } from './stub-table.js';
@@ -274,8 +275,8 @@ function containRejections(refs: readonly string[]): void {
   process.on('unhandledRejection', (reason) => {
     const e = reason as Error | undefined;
     const isError = e instanceof Error;
-    const text = isError ? `${e.name}: ${String(e.message).split('\n')[0]}` : String(reason).split('\n')[0];
-    const stack = isError && typeof e.stack === 'string' ? e.stack.split('\n') : [];
+    const text = safeText(() => (isError ? `${e.name}: ${String(e.message).split('\n')[0]}` : String(reason).split('\n')[0]));
+    const stack = safeText(() => (isError && typeof e.stack === 'string' ? e.stack : '')).split('\n');
     for (const { ref, file } of files) {
       // A .ts module runs from a transpiled sibling, .<name>.<pid>.sysstub.mjs.
       const marks = [pathToFileURL(file).href, file, path.join(path.dirname(file), `.${path.basename(file)}.`)];

@@ -23,7 +23,8 @@ int ProcMemIo(pid_t tid, uint64_t addr, void* buf, size_t len, bool write) {
     ssize_t n = write ? pwrite(fd, static_cast<const char*>(buf) + done, len - done, addr + done)
                       : pread(fd, static_cast<char*>(buf) + done, len - done, addr + done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { rc = errno == EIO ? -EFAULT : -errno; break; }
+    // EIO: an unmapped page; EINVAL: an offset past 2^63 (off_t is signed).
+    if (n < 0) { rc = errno == EIO || errno == EINVAL ? -EFAULT : -errno; break; }
     if (n == 0) { rc = -EFAULT; break; }
     done += static_cast<size_t>(n);
   }
@@ -33,9 +34,14 @@ int ProcMemIo(pid_t tid, uint64_t addr, void* buf, size_t len, bool write) {
 
 }  // namespace
 
+// No x86-64 user address reaches 2^63 (user space ends below 2^47, or 2^56
+// with 5-level paging): such a pointer is EFAULT, as the kernel answers a
+// syscall given one.
+constexpr uint64_t kUserTop = uint64_t{1} << 63;
+
 int ReadTraceeMemory(pid_t tid, uint64_t addr, void* buf, size_t len) {
   if (len == 0) return 0;
-  if (addr + len < addr) return -EFAULT;
+  if (addr + len < addr || addr + len > kUserTop) return -EFAULT;
   iovec local{buf, len}, remote{reinterpret_cast<void*>(addr), len};
   ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
   if (n == static_cast<ssize_t>(len)) return 0;
@@ -47,7 +53,7 @@ int ReadTraceeMemory(pid_t tid, uint64_t addr, void* buf, size_t len) {
 
 int WriteTraceeMemory(pid_t tid, uint64_t addr, const void* buf, size_t len) {
   if (len == 0) return 0;
-  if (addr + len < addr) return -EFAULT;
+  if (addr + len < addr || addr + len > kUserTop) return -EFAULT;
   iovec local{const_cast<void*>(buf), len}, remote{reinterpret_cast<void*>(addr), len};
   ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
   if (n == static_cast<ssize_t>(len)) return 0;
