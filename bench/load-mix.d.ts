@@ -74,6 +74,7 @@ export interface Expectation {
   eintr?: 'never' | 'allowed';
   abandoned?: 'never' | 'allowed';
   bothStates?: boolean;
+  handlerAccounting?: boolean;
 }
 export function checkMix(r: MixResult, expect: Expectation): string[];
 

@@ -115,7 +115,7 @@ export function parseOutput(stdout) {
       procs.set(pid, s);
     } else other.push(line);
   }
-  const totals = { calls: 0, ok: 0, enosys: 0, eintr: 0, mismatch: 0, getpid: 0, getpid_bad: 0, sigs: 0 };
+  const totals = { calls: 0, ok: 0, enosys: 0, eintr: 0, mismatch: 0, getpid: 0, getpid_bad: 0, sigs: 0, nested_ok: 0, nested_eintr: 0, nested_bad: 0 };
   for (const s of procs.values()) for (const k of Object.keys(totals)) totals[k] += s[k] ?? 0;
   return { pids, procs, done, totals, other };
 }
@@ -266,9 +266,12 @@ function Supervisor_(api, route) {
  *   procs: processes expected to print a proc line; callsPerProc: trapped calls each makes;
  *   eintr: 'never' | 'allowed' (a call may fail with EINTR; the handler's answer is then abandoned);
  *   abandoned: 'never' | 'allowed' (answers may be abandoned: EINTR, or a restart that asks again);
- *   bothStates: with toggling, some answers came from a module and some were ENOSYS.
+ *   bothStates: with toggling, some answers came from a module and some were ENOSYS;
+ *   handlerAccounting: false leaves out the handler side's exactly-once checks
+ *     (each key answered once net of onAbandoned, as many answers delivered as
+ *     the program got), for a known bug (see test/load/signals.test.ts).
  */
-export function checkMix(r, { procs, callsPerProc, eintr = 'never', abandoned = 'never', bothStates = false }) {
+export function checkMix(r, { procs, callsPerProc, eintr = 'never', abandoned = 'never', bothStates = false, handlerAccounting = true }) {
   const p = [];
   const say = (s) => p.push(s);
   if (r.hung) say(`hung: killed after the timeout`);
@@ -288,6 +291,8 @@ export function checkMix(r, { procs, callsPerProc, eintr = 'never', abandoned = 
     if (s.mismatch !== 0) probs.push(`mismatch ${s.mismatch}`);
     if (eintr === 'never' && s.eintr !== 0) probs.push(`eintr ${s.eintr}`);
     if (s.getpid !== s.calls || s.getpid_bad !== 0) probs.push(`getpid ${s.getpid} bad ${s.getpid_bad}`);
+    if (s.nested_bad) probs.push(`signal handlers' calls: ${s.nested_bad} wrong answers`);
+    if (eintr === 'never' && s.nested_eintr) probs.push(`signal handlers' calls: ${s.nested_eintr} EINTR`);
     if (probs.length && shown++ < 5) say(`proc ${pid}: ${probs.join(', ')}`);
   }
   if (shown > 5) say(`... ${shown - 5} more processes with problems`);
@@ -295,9 +300,16 @@ export function checkMix(r, { procs, callsPerProc, eintr = 'never', abandoned = 
   const tr = r.tracker;
   if (tr.badArgs) say(`${tr.badArgs} calls whose tid/pid arguments differ from the supervisor's: ${tr.badArgsExamples.join('; ')}`);
   const irr = tr.irregular();
-  if (irr.count) say(`${irr.count} (tid, nonce, seq) answered != once net of abandoned: ${irr.examples.join('; ')}`);
-  if (tr.delivered() !== t.ok) say(`handlers delivered ${tr.delivered()} answers (${tr.calls} calls - ${tr.abandoned} abandoned), the program got ${t.ok}`);
-  if (r.trapped !== tr.calls + t.enosys) say(`supervisor counted ${r.trapped} trapped calls, handlers ${tr.calls} + ENOSYS ${t.enosys}`);
+  if (handlerAccounting && irr.count) say(`${irr.count} (tid, nonce, seq) answered != once net of abandoned: ${irr.examples.join('; ')}`);
+  if (handlerAccounting && tr.delivered() !== t.ok + t.nested_ok) {
+    say(`handlers delivered ${tr.delivered()} answers (${tr.calls} calls - ${tr.abandoned} abandoned), the program got ${t.ok} + ${t.nested_ok} in signal handlers`);
+  }
+  // Every trapped call went to a handler or was answered ENOSYS natively. When
+  // signals may interrupt calls, a native ENOSYS can be kept from its caller
+  // too (EINTR, or asked again): then at least that many.
+  if (abandoned === 'allowed' ? r.trapped < tr.calls + t.enosys : r.trapped !== tr.calls + t.enosys) {
+    say(`supervisor counted ${r.trapped} trapped calls, handlers ${tr.calls} + ENOSYS ${t.enosys}`);
+  }
   if (abandoned === 'never' && tr.abandoned !== 0) say(`${tr.abandoned} answers abandoned`);
   if (bothStates && (t.ok === 0 || t.enosys === 0)) say(`toggling: ok ${t.ok} enosys ${t.enosys} after ${r.toggles} toggles (expected both)`);
   if (r.liveAfter !== 0) say(`supervisor still counts ${r.liveAfter} live processes`);
@@ -351,11 +363,13 @@ export function parts(c) {
   if (c.signals) {
     const { threads, n } = c.signals;
     for (const flag of ['restart', 'norestart']) {
-      out[`signals-${flag}`] = {
-        args: ['signals', threads, n, flag, 'stub'].map(String),
-        expect: { procs: 1, callsPerProc: threads * n },
-        signals: flag,
-      };
+      for (const nested of [false, true]) {
+        out[`signals-${flag}${nested ? '-nested' : ''}`] = {
+          args: ['signals', threads, n, flag, 'stub', ...(nested ? ['nested'] : [])].map(String),
+          expect: { procs: 1, callsPerProc: threads * n },
+          signals: flag,
+        };
+      }
     }
   }
   return out;

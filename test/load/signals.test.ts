@@ -1,7 +1,9 @@
 // Signal storms while calls are in flight (issue 8): 8 threads each make 500
 // calls to 401, whose async handler waits 0-3 ms, while a signal thread
 // tgkill()s them (SIGUSR1) and itself (SIGUSR2) every 100 us; the handlers are
-// installed with SA_RESTART or without.
+// installed with SA_RESTART or without; and the same with signal handlers
+// that make a trapped call (400) themselves, nested in the interrupted one
+// (each must get its exact answer too, or EINTR where a call may).
 //
 // What a call may then get is defined by the same storm against a real
 // blocking call, natively (load_mix signals ... native: read(2) on a pipe that
@@ -14,10 +16,23 @@
 //    with EINTR (and some do). Every other call gets its exact answer.
 //  - ptrace route: signals wait until the handler answers (README): every call
 //    gets its exact answer, no EINTR, nothing abandoned.
+//
+// Known bug (issue 8, "lost answer without onAbandoned"): on the notif route a
+// signal that lands while the handler's answer is being sent can make the
+// kernel drop that answer although SECCOMP_IOCTL_NOTIF_SEND succeeded (the
+// woken thread sees the signal first and returns -ERESTARTSYS), so sysstub
+// believes the answer was delivered and never runs onAbandoned(); with
+// SA_RESTART the call is asked again and the handler answers the same call
+// twice, without it the program gets EINTR for an answer sysstub counts as
+// delivered. The program-side checks (exact answers, EINTR only where allowed)
+// still hold; the handler side's exactly-once accounting is left out of the
+// notif route's storms below and asserted by the it.fails case at the end.
 import { describe, expect, it } from 'vitest';
 import * as api from '../../lib/index.js';
 import { CONFIGS, LOAD_MIX, checkMix, parseOutput, parts, runMix, signalDelay, signalExpectation, type MixResult } from '../../bench/load-mix.js';
 import { ROUTES, effectiveRoute, runNative } from '../helpers.js';
+import { reasons } from '../machine.js';
+import { probe } from '../probes.js';
 
 const summary = (r: MixResult) =>
   `${r.route} ${r.args.join(' ')}: ${r.seconds.toFixed(1)} s, ${JSON.stringify(r.totals)}, handlers ${r.tracker.calls} (abandoned ${r.tracker.abandoned}), trapped ${r.trapped}`;
@@ -41,15 +56,37 @@ describe('the native reference: the same storm against a blocking read(2)', () =
 });
 
 describe.each(ROUTES)('route %s', (route) => {
-  for (const flag of FLAGS) {
-    const part = parts(CONFIGS.test)[`signals-${flag}`];
-    const exp = { ...part.expect, ...signalExpectation(effectiveRoute(route), flag) };
+  for (const [flag, nested] of FLAGS.flatMap((f) => [[f, ''], [f, '-nested']] as const)) {
+    const part = parts(CONFIGS.test)[`signals-${flag}${nested}`];
+    const notif = effectiveRoute(route) === 'notif';
+    // handlerAccounting: the known bug above (the it.fails case below).
+    const exp = { ...part.expect, ...signalExpectation(effectiveRoute(route), flag), handlerAccounting: !notif };
     const what = exp.eintr === 'allowed' ? 'its exact answer or EINTR (and some EINTR)' : 'its exact answer';
-    it(`${flag}: load_mix ${part.args.join(' ')}: every call gets ${what}`, async () => {
+    it(`${flag}${nested}: load_mix ${part.args.join(' ')}: every call gets ${what}`, async () => {
       const r = await runMix(api, { args: part.args, route, toggle: false, delay: signalDelay });
       expect(checkMix(r, exp), summary(r)).toEqual([]);
       expect(r.totals.sigs, summary(r)).toBeGreaterThan(0);
       if (exp.eintr === 'allowed') expect(r.totals.eintr, summary(r)).toBeGreaterThan(0);
     }, 120_000);
   }
+});
+
+describe('notif route: an answer the kernel drops is abandoned', () => {
+  // it.fails: known sysstub bug "lost answer without onAbandoned" (see the top of
+  // this file). 401 answers at once (a microtask) so that answers and signals
+  // meet; runs the SA_RESTART storm up to 40 times, stopping at the first run in
+  // which the handlers delivered more answers than the program got, or answered
+  // one (tid, nonce, seq) twice without onAbandoned() in between. Here that
+  // happens in most runs (3 to 8 in 10).
+  const title = 'signals 8 500 restart: every answer the program did not get ran onAbandoned (no call answered twice)';
+  (probe.userNotif ? it.fails : it.skip)(probe.userNotif ? title : `${title} [skipped: ${reasons.userNotif}]`, async () => {
+    const part = parts(CONFIGS.test)['signals-restart'];
+    const exp = { ...part.expect, ...signalExpectation('notif', 'restart') };
+    const t0 = Date.now();
+    for (let i = 0; i < 40 && Date.now() - t0 < 45_000; i++) {
+      const r = await runMix(api, { args: part.args, route: 'auto', toggle: false, delay: async () => {} });
+      const problems = checkMix(r, exp);
+      if (problems.length) expect(problems, `run ${i + 1}: ${summary(r)}`).toEqual([]);
+    }
+  }, 60_000);
 });

@@ -7,7 +7,11 @@
 //  - a binary fork tree of depth 8 (511 processes), each making 4 calls before
 //    forking its two children and reaping them;
 //  - exec: 40 processes, each exec'ing itself 10 times (/proc/self/exe) and
-//    making 4 calls in every image, its sequence numbers carried on.
+//    making 4 calls in every image, its sequence numbers carried on;
+//  - exit and exec while calls are in flight: 16 threads call 401 in a loop
+//    while the main thread exit()s (or execs itself, 5 times over): exit 0, no
+//    (tid, nonce, seq) answered twice, the handler calls of the threads that
+//    died end (every answered call is delivered or abandoned), nothing left.
 import { describe, expect, it } from 'vitest';
 import * as api from '../../lib/index.js';
 import { CONFIGS, checkMix, parts, runMix, type MixResult } from '../../bench/load-mix.js';
@@ -25,5 +29,25 @@ describe.each(ROUTES)('route %s', (route) => {
       const r = await runMix(api, { args: part.args, route });
       expect(checkMix(r, part.expect), summary(r)).toEqual([]);
     }, 120_000);
+  }
+
+  for (const args of [['exit-inflight', '16'], ['exec-inflight', '16', '5']]) {
+    it(`${args[0]}: load_mix ${args.join(' ')}: the process ends cleanly with calls in flight`, async () => {
+      const r = await runMix(api, { args, route });
+      const irregular = r.tracker.irregular();
+      expect(
+        {
+          hung: r.hung, exitCode: r.exitCode, signal: r.signal, stderr: r.stderr, pids: r.pids.size,
+          done: args[0] === 'exec-inflight' ? r.done : null, irregular: irregular.examples,
+          badArgs: r.tracker.badArgs, liveAfter: r.liveAfter, leftovers: r.leftovers,
+        },
+        summary(r),
+      ).toEqual({
+        hung: false, exitCode: 0, signal: null, stderr: '', pids: 1,
+        done: args[0] === 'exec-inflight' ? { failed: 0 } : null, irregular: [],
+        badArgs: 0, liveAfter: 0, leftovers: [],
+      });
+      expect(r.tracker.calls, summary(r)).toBeGreaterThan(0);
+    }, 60_000);
   }
 });
