@@ -204,6 +204,7 @@ class TracedCall implements Call {
 
   readCString(addr: bigint | number, max = 4096): string {
     this.live();
+    if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`readCString: max must be a whole number of bytes >= 0, got ${String(max)}`);
     let s: string;
     try {
       s = native().readCString(this.tid, toBig(addr, 'addr'), max).toString('utf8');
