@@ -1,4 +1,4 @@
-// Typed access to the native addon (build/Release/sysstub.node). Loaded
+// Typed access to the native addon (build/Release/sysstub.node, or $SYSSTUB_ADDON). Loaded
 // lazily so that `sysstub --help` works without it; a missing addon is
 // reported with every path that was tried.
 import { createRequire } from 'node:module';
@@ -139,8 +139,10 @@ export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
-  for (const dir of ['build/Release', 'build/Debug']) {
-    const p = path.join(packageRoot, dir, 'sysstub.node');
+  // SYSSTUB_ADDON: an addon built elsewhere, tried first (the sanitizer build, scripts/test-asan.sh).
+  const candidates = ['build/Release', 'build/Debug'].map((dir) => path.join(packageRoot, dir, 'sysstub.node'));
+  if (process.env.SYSSTUB_ADDON) candidates.unshift(path.resolve(process.env.SYSSTUB_ADDON));
+  for (const p of candidates) {
     tried.push(p);
     try {
       addon = require(p) as NativeAddon;
