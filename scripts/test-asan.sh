@@ -34,6 +34,7 @@ npm run --silent build:ts
 
 # Node with the runtimes the addon was linked with, libasan first.
 real_node=$(node -p process.execPath)
+case $real_node in "$out"/*) echo "test-asan: run it with the plain node first in PATH, not $real_node" >&2; exit 2 ;; esac
 mkdir -p "$out/bin"
 cp "$real_node" "$out/bin/node.tmp"
 sans=$(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(lib[a-z]*san\.so[^]]*\)\].*/\1/p' | sort -r) # libubsan, libasan
