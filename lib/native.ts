@@ -106,7 +106,7 @@ export interface NativeTracer extends NativeSlotTable {
   stats(): TracerStats;
   /** Relay these signals (bit n-1: signal n) sent to this process to the program, exactly once (native/signal_relay.h). */
   relaySignals(mask: bigint): boolean;
-  /** Start the handler watchdog (native/watchdog.h): JS marks handler entry/exit in shared[0], the call's nr in shared[1]. */
+  /** Start the handler watchdog (native/watchdog.h): JS marks handler entry/exit in shared[0], the call's nr in shared[1], relayed events handled in shared[2]. */
   watch(timeoutMs: number, shared: Int32Array): void;
 }
 

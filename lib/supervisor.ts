@@ -505,8 +505,11 @@ export class Supervisor extends EventEmitter {
     return this.tracer;
   }
 
-  /** Shared with the native handler watchdog (native/watchdog.h): [0] odd inside a handler, [1] its nr. */
-  private readonly watch = new Int32Array(2);
+  /**
+   * Shared with the native handler watchdog (native/watchdog.h): [0] odd
+   * inside a handler, [1] its nr, [2] relayed-signal events handled here.
+   */
+  private readonly watch = new Int32Array(3);
 
   /** Runs a handler chain's synchronous part where the watchdog sees it. */
   private watched<T>(nr: number, run: () => T): T {
@@ -630,6 +633,7 @@ export class Supervisor extends EventEmitter {
         this.emit('exec', { pid: e.pid, formerTid: e.tid });
         return;
       case 'relayed':
+        this.watch[2]++; // the loop is alive after this signal: the watchdog leaves it to us
         this.emit('relayed', { signal: signalNames.get(e.signal) ?? e.signal, signalNumber: e.signal, delivered: e.delivered, targets: e.targets });
         return;
       case 'signal':

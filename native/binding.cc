@@ -383,13 +383,13 @@ Napi::Value TracerWrap::JS_relaySignals(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), tracer_->RelaySignals(ToSigset(info[0])));
 }
 
-// watch(timeoutMs, shared: Int32Array(2)): start the handler watchdog (watchdog.h) on shared.
+// watch(timeoutMs, shared: Int32Array(3)): start the handler watchdog (watchdog.h) on shared.
 Napi::Value TracerWrap::JS_watch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!tracer_ || watchdog_) return env.Undefined();
   if (!info[0].IsNumber() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() < 2) {
-    throw Napi::TypeError::New(env, "watch(timeoutMs, shared: Int32Array(2))");
+      info[1].As<Napi::TypedArray>().ElementLength() < 3) {
+    throw Napi::TypeError::New(env, "watch(timeoutMs, shared: Int32Array(3))");
   }
   Napi::Int32Array shared = info[1].As<Napi::Int32Array>();
   watch_ref_ = Napi::Persistent(shared);

@@ -356,8 +356,9 @@ void Tracer::Relay(const RelayedSignal& s) noexcept {
   // SIGWINCH, SIGURG (and SIGCHLD, SIGCONT, not relayed) do not terminate by
   // default: every other relayed signal does, so a handler blocking the event
   // loop must not keep sysstub from dying of it (watchdog.h).
+  ++relayed_events_;
   if (s.signo != SIGWINCH && s.signo != SIGURG) {
-    if (Watchdog* w = watchdog_.load(std::memory_order_acquire)) w->NoteFatalSignal(s.signo);
+    if (Watchdog* w = watchdog_.load(std::memory_order_acquire)) w->NoteFatalSignal(s.signo, relayed_events_);
   }
   TracerEvent e{TracerEvent::kRelayed};
   e.signal = s.signo;

@@ -184,7 +184,8 @@ class Tracer {
   int idle_fd_ = -1;
   pid_t root_ = 0;
   std::vector<RelayedSignal> before_spawn_;  // relayed before the first spawn
-  std::atomic<Watchdog*> watchdog_{nullptr};  // the first spawned program: relayed signals go there
+  std::atomic<Watchdog*> watchdog_{nullptr};
+  int32_t relayed_events_ = 0;  // kRelayed events emitted (tracer thread)  // the first spawned program: relayed signals go there
   // The program's recent signal-delivery stops (for the relay's exactly-once
   // check): thread group, signal, sender, si_code, and how many signals the
   // relay had received then. Tracer thread only; the newest 64.

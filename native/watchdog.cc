@@ -39,13 +39,16 @@ void Watchdog::Run() noexcept {
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::milliseconds(tick), [&] { return stop_; })) {
     int32_t now = __atomic_load_n(&shared_[0], __ATOMIC_RELAXED);
-    // A fatal signal that came while this very handler call was running, and
-    // it still runs a tick later: the loop cannot act on it.
+    // A fatal signal whose event JS has not handled, while one handler call
+    // has held the loop for two ticks: the loop cannot act on it.
     if (int sig = fatal_signal_.load(std::memory_order_acquire)) {
-      if ((now & 1) && now == fatal_token_.load(std::memory_order_relaxed)) {
+      int32_t acked = __atomic_load_n(&shared_[2], __ATOMIC_RELAXED);
+      if (acked >= fatal_seq_.load(std::memory_order_relaxed)) {
+        fatal_signal_.store(0, std::memory_order_relaxed);  // the loop saw it: it acts on it
+        fatal_ticks = 0;
+      } else if ((now & 1) && now == last) {
         if (++fatal_ticks >= 2) DieOf(sig);
       } else {
-        fatal_signal_.store(0, std::memory_order_relaxed);  // handled by the loop in time
         fatal_ticks = 0;
       }
     }

@@ -17,14 +17,17 @@ namespace sysstub {
 
 class Watchdog {
  public:
-  // shared: memory JS writes (an Int32Array kept alive by the caller): [0]
+  // shared: memory JS writes (an Int32Array(3) kept alive by the caller): [0]
   // odd while Node's thread is inside a handler (each entry and exit adds
-  // one), [1] the syscall number of that call.
+  // one), [1] the syscall number of that call, [2] how many relayed-signal
+  // events JS has handled (so far, its loop was alive).
   Watchdog(int64_t timeout_ms, int32_t* shared);
   ~Watchdog();
   // Tracer thread: a signal that terminates by default was relayed.
-  void NoteFatalSignal(int sig) {
-    fatal_token_.store(__atomic_load_n(&shared_[0], __ATOMIC_RELAXED), std::memory_order_relaxed);
+  // `seq`: the number of the relayed-signal event that reports it (1, 2, ...):
+  // until JS has handled that event, its loop may be blocked.
+  void NoteFatalSignal(int sig, int32_t seq) {
+    fatal_seq_.store(seq, std::memory_order_relaxed);
     fatal_signal_.store(sig, std::memory_order_release);
   }
 
@@ -36,7 +39,7 @@ class Watchdog {
   int32_t* shared_;
   int64_t timeout_ms_;
   std::atomic<int> fatal_signal_{0};
-  std::atomic<int32_t> fatal_token_{0};  // the handler call running when it came
+  std::atomic<int32_t> fatal_seq_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
