@@ -76,14 +76,10 @@ if [ "$#" -eq 0 ]; then
   done
   # Reads and writes of tracee memory at page edges (native/tracee_mem.cc).
   if [ -f test/fuzz/memory.test.ts ]; then set -- "$@" test/fuzz/memory.test.ts; fi
-  # Left out here (they run in npm test): RSS bounds mean nothing under ASan's
+  # Left out here (it runs in npm test): RSS bounds mean nothing under ASan's
   # allocator (a 256 MiB quarantine of freed memory, redzones, a stack depot
-  # that only grows); and the SIGTERM-while-a-handler-spins test loses a race
-  # that ASan's slowness makes likely (native/watchdog.cc: a fatal signal
-  # relayed after the call's notification but before JS entered the handler
-  # carries an even token, so the watchdog clears it as "handled by the loop"
-  # though the loop is spinning: the CLI hangs) -- a real bug, reported.
-  set -- -t '^(?!.*(RSS outside the V8 heap|SIGTERM to the CLI while the handler spins))' "$@"
+  # that only grows).
+  set -- -t '^(?!.*RSS outside the V8 heap)' "$@"
 fi
 echo "test-asan: $addon under $out/bin/node: $*"
 rc=0
