@@ -262,6 +262,10 @@ Napi::Value NotifListenerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NotifListenerWrap::JS_close(const Napi::CallbackInfo& info) {
+  // A tree that is gone may have sent its hand-over message without our poll
+  // having seen it yet (its exit came first): read it now, so that the route
+  // is still reported (onReady) before everything closes.
+  if (sock_ >= 0) OnHandover();
   Stop();
   return info.Env().Undefined();
 }
