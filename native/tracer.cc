@@ -208,11 +208,10 @@ void Tracer::Emit(const TracerEvent& e) noexcept {
   if (first) sink_();
 }
 
-Tracer::Tracee& Tracer::Track(pid_t tid, int32_t tgid, bool fresh) noexcept {
+Tracer::Tracee& Tracer::Track(pid_t tid, int32_t tgid) noexcept {
   auto [it, inserted] = tracees_.try_emplace(tid);
   if (inserted) {
     it->second.tgid = tgid;
-    it->second.fresh = fresh;
   }
   return it->second;
 }
@@ -281,7 +280,7 @@ void Tracer::DrainCommands() noexcept {
           before_spawn_.clear();
         }
         if (res.pid > 0) {
-          Tracee& t = Track(res.pid, res.pid, false);
+          Tracee& t = Track(res.pid, res.pid);
           t.pre_exec = true;
           t.announced = true;  // JS knows its spawned children
           t.exec_error_fd = res.exec_error_fd;
@@ -445,19 +444,16 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
 
   switch (event) {
     case PTRACE_EVENT_SECCOMP:
-      t.fresh = false;
       OnSeccompStop(tid, t);
       return;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
     case PTRACE_EVENT_CLONE:
-      t.fresh = false;
       stats_.event_stops++;
       OnNewTask(tid, event);
       Resume(tid, tracees_[tid], 0);  // OnNewTask may have rehashed the map
       return;
     case PTRACE_EVENT_EXEC: {
-      t.fresh = false;
       stats_.event_stops++;
       OnExec(tid);
       Resume(tid, tracees_[tid], 0);
@@ -468,7 +464,6 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
       Resume(tid, t, 0);
       return;
     case PTRACE_EVENT_STOP:
-      t.fresh = false;
       // A seized task's attach stop and PTRACE_INTERRUPT stops report SIGTRAP
       // unless a group-stop is in progress (kernel do_jobctl_trap): a stop
       // signal here is a group-stop, also for a child that was just attached.
@@ -484,7 +479,6 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
     default:
       break;
   }
-  t.fresh = false;
   if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (TRACESYSGOOD) of a traced or watched call
     if (t.await_exit) {
       // JS watches this call: report its result and wait for the final answer (kind 3).
@@ -652,13 +646,13 @@ void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
     int status = done->second;
     early_exits_.erase(done);
     if (!thread) {
-      Tracee& t = Track(child, tgid, false);
+      Tracee& t = Track(child, tgid);
       Announce(child, t, parent);
       OnExit(child, status);
     }
     return;
   }
-  Tracee& t = Track(child, tgid, true);  // a no-op when the fallback resolved it already
+  Tracee& t = Track(child, tgid);  // a no-op when the fallback resolved it already
   Announce(child, t, parent);
   if (auto held = unborn_.find(child); held != unborn_.end()) {
     int status = held->second;
@@ -700,7 +694,7 @@ void Tracer::ResolveHeld(bool after_exit) noexcept {
     }
     int status = it->second;
     it = unborn_.erase(it);
-    Tracee& t = Track(tid, tid, true);
+    Tracee& t = Track(tid, tid);
     Announce(tid, t, creator != tracees_.end() ? ppid : 0);
     HandleStatus(tid, status);
   }
@@ -736,7 +730,6 @@ void Tracer::OnExec(pid_t tid) noexcept {
   }
   Tracee& leader = tracees_[tid];
   leader.tgid = tid;
-  leader.fresh = false;
   bool first_exec = leader.pre_exec;
   leader.pre_exec = false;
   if (leader.exec_error_fd >= 0) {

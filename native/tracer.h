@@ -32,7 +32,6 @@
 #include <sys/user.h>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "seccomp_filter.h"
@@ -107,7 +106,6 @@ class Tracer {
  private:
   struct Tracee {
     int32_t tgid = 0;
-    bool fresh = false;     // auto-attached, its attach stop not yet seen
     bool announced = false; // a new thread group reported to JS (kNewProcess)
     bool pre_exec = false;  // the spawned child before its execve: our code, not routed
     int exec_error_fd = -1;
@@ -152,7 +150,7 @@ class Tracer {
   bool CloneMakesThread(pid_t creator) noexcept;
   void Hold(pid_t tid, int status) noexcept;
   void ResolveHeld(bool after_exit) noexcept;
-  Tracee& Track(pid_t tid, int32_t tgid, bool fresh) noexcept;
+  Tracee& Track(pid_t tid, int32_t tgid) noexcept;
   void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
   void Emit(const TracerEvent& e) noexcept;
   void KillAll() noexcept;
