@@ -269,7 +269,8 @@ function Supervisor_(api, route) {
  *   bothStates: with toggling, some answers came from a module and some were ENOSYS;
  *   handlerAccounting: false leaves out the handler side's exactly-once checks
  *     (each key answered once net of onAbandoned, as many answers delivered as
- *     the program got), for a known bug (see test/load/signals.test.ts).
+ *     the program got), for kernels without WAIT_KILLABLE_RECV (< 5.19), where a
+ *     signal can still make the kernel drop an answer (see test/load/signals.test.ts).
  */
 export function checkMix(r, { procs, callsPerProc, eintr = 'never', abandoned = 'never', bothStates = false, handlerAccounting = true }) {
   const p = [];

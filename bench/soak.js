@@ -71,11 +71,11 @@ for (let round = 1; round === 1 || round === 2 || Date.now() < deadline; round++
     const exp = part.signals ? { ...part.expect, ...signalExpectation(eff, part.signals) } : part.expect;
     const r = await runMix(api, { args: part.args, route, sup, toggle: !part.signals, delay: part.signals ? signalDelay : undefined });
     calls += r.trapped;
-    // The known bug of test/load/signals.test.ts (it.fails): on the notif route a
-    // signal during the answer loses it without onAbandoned. Still a failure, labelled.
+    // On a kernel without WAIT_KILLABLE_RECV (< 5.19) a signal during the answer can
+    // lose it without onAbandoned (test/load/signals.test.ts). Still a failure, labelled.
     const all = checkMix(r, exp);
     const rest = new Set(part.signals && eff === 'notif' ? checkMix(r, { ...exp, handlerAccounting: false }) : all);
-    for (const p of all) problems.push(`${label} ${route} (${part.args.join(' ')}): ${p}${rest.has(p) ? '' : ' [known bug: answer lost without onAbandoned]'}`);
+    for (const p of all) problems.push(`${label} ${route} (${part.args.join(' ')}): ${p}${rest.has(p) ? '' : ' [answer lost without onAbandoned: a kernel without WAIT_KILLABLE_RECV?]'}`);
   };
   for (const route of routes) for (const [name, part] of Object.entries(all)) await one(name, route, part, sups[route]);
   if (all.calls) for (const route of routes) await one('calls/new-supervisor', route, all.calls, undefined);

@@ -316,10 +316,12 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   if (flags.verbose) {
     const slots = sup.table.wiredNumbers().map((nr) => `${nr}:${sup.slotRoute(nr)}`);
     process.stderr.write(`sysstub: modules: ${sup.table.modules().join(', ') || 'none'}; wired slots (number:route): ${slots.join(' ')}\n`);
-    sup.on('route', (r: { pid: number; route: string; syncWakeup: boolean; reason?: string }) => {
+    sup.on('route', (r: { pid: number; route: string; syncWakeup: boolean; killableWait: boolean; reason?: string }) => {
       const why = r.reason === 'EBUSY' ? 'the program already has a seccomp listener' : `the kernel has no user notification (${r.reason})`;
+      const features = [r.syncWakeup && 'FD_SYNC_WAKE_UP', r.killableWait && 'WAIT_KILLABLE_RECV'].filter(Boolean).join(', ');
+      const caveat = r.killableWait ? '' : '; this kernel (before 5.19) can drop an answer when a signal comes as it is sent';
       process.stderr.write(r.route === 'notif'
-        ? `sysstub: pid ${r.pid}: handler slots on the user-notification route${r.syncWakeup ? ' (FD_SYNC_WAKE_UP)' : ''}\n`
+        ? `sysstub: pid ${r.pid}: handler slots on the user-notification route${features ? ` (${features})` : ''}${caveat}\n`
         : `sysstub: pid ${r.pid}: user notification unavailable: ${why}; every slot on the ptrace route\n`);
     });
   }

@@ -106,6 +106,11 @@ export interface NativeTracer extends NativeSlotTable {
   stats(): TracerStats;
   /** Relay these signals (bit n-1: signal n) sent to this process to the program, exactly once (native/signal_relay.h). */
   relaySignals(mask: bigint): boolean;
+  /**
+   * The notif-route call `id` of tid on `listener` has a signal to take: the tracer flags the thread
+   * (PTRACE_INTERRUPT) and answers -ERESTARTSYS (native/tracer.h). false: no tracer or listener left.
+   */
+  interruptNotified(tid: number, listener: NativeNotifListener, id: bigint): boolean;
   /** Start the handler watchdog (native/watchdog.h): JS marks handler entry/exit in shared[0], the call's nr in shared[1], relayed events handled in shared[2]. */
   watch(timeoutMs: number, shared: Int32Array): void;
 }

@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CallAbort, runLevel, runUndos, type CallSite, type HandlerReport } from './call.js';
 import { errnoName, strerror } from './errno.js';
 import { type Module, type ModuleDefinition, type Outcome, type SyscallArgs } from './module.js';
+import { interruptingSignals, lowestSignal, readSignalState, stopsGroup } from './pending-signals.js';
 import { native, SlotDisposition, type NativeEvent, type NativeNotifListener, type NativeSlotTable, type NativeTracer, type TracerStats } from './native.js';
 import { StubTable } from './stub-table.js';
 import { syscallByNr } from './syscalls/index.js';
@@ -213,6 +214,8 @@ interface InflightCall {
   /** notif route: the listener and notification id, for validity checks. */
   listener?: NativeNotifListener;
   id?: bigint;
+  /** notif route: a signal for the thread group was pending at the last look (watchInFlight). */
+  sharedSeen?: boolean;
 }
 
 /** Which route a spawned tree's handler slots take (see SlotRoute in stub-table.ts). */
@@ -243,7 +246,7 @@ export class Supervisor extends EventEmitter {
   private readonly tgids = new Map<number, number>();
   /** Which spawned child's tree a process belongs to (for per-child 'syscall' events). */
   private readonly rootOf = new Map<number, number>();
-  private validityTimer: NodeJS.Timeout | undefined;
+  private inFlightTimer: NodeJS.Timeout | undefined;
   private refd: boolean | undefined;
   private closing = false;
   private filters: { trace: Uint32Array; notif?: Uint32Array } | undefined;
@@ -438,7 +441,7 @@ export class Supervisor extends EventEmitter {
     for (const root of [...this.listenerOf.keys()]) this.releaseTree(root);
     for (const l of this.notifListeners) l.close();
     this.notifListeners.clear();
-    if (this.validityTimer) clearInterval(this.validityTimer);
+    if (this.inFlightTimer) clearTimeout(this.inFlightTimer);
     for (const child of this.roots.values()) if (!child.exitResult) child._exit(null, 9, false);
     this.processes.clear();
     this.updateRef();
@@ -481,9 +484,13 @@ export class Supervisor extends EventEmitter {
         // fallbackErrno: why the child fell back (EINVAL/ENOSYS: no user
         // notification in this kernel; EBUSY: it has a listener already);
         // 0 with !ok: it died before it got that far.
+        // With a listener, fallbackErrno says the filter went in without
+        // WAIT_KILLABLE_RECV (a kernel before 5.19): a signal can then make
+        // the kernel drop an answer sent as it came (native/spawn.cc).
         if (ok || fallbackErrno) {
           const reason = ok ? undefined : errnoName(fallbackErrno) ?? `E${fallbackErrno}`;
-          this.emit('route', { pid: child?.pid, route: ok ? 'notif' : 'ptrace', syncWakeup, reason });
+          const killableWait = ok && fallbackErrno === 0;
+          this.emit('route', { pid: child?.pid, route: ok ? 'notif' : 'ptrace', syncWakeup, killableWait, reason });
         }
       },
       (tid: number, nr: number) => this.onNotifCall(listener, view, tid, nr),
@@ -637,6 +644,7 @@ export class Supervisor extends EventEmitter {
         this.emit('relayed', { signal: signalNames.get(e.signal) ?? e.signal, signalNumber: e.signal, delivered: e.delivered, targets: e.targets });
         return;
       case 'signal':
+        if (this.notifByTid.size) this.interruptForStop(e.pid, e.tid, e.signal);
         this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalNames.get(e.signal) ?? e.signal, siginfo: e.siginfo });
         return;
       case 'exit': {
@@ -823,7 +831,7 @@ export class Supervisor extends EventEmitter {
       loadArgs();
       const key = `n${entry.id}`;
       this.inflight.set(key, entry);
-      this.watchValidity();
+      this.watchInFlight();
       this.updateRef();
       o.then((r) => {
         this.inflight.delete(key);
@@ -834,25 +842,61 @@ export class Supervisor extends EventEmitter {
   }
 
   /**
-   * The kernel does not tell us when a notified call is interrupted by a
-   * signal (seccomp_unotify(2)); poll the validity of long-pending ones so
-   * that their handlers see call.signal abort.
+   * Watches the notif route's calls whose handlers are still working: one
+   * that became invalid (its thread died, or a kernel without
+   * WAIT_KILLABLE_RECV let a signal interrupt it) is abandoned; one whose
+   * thread has a signal to take is interrupted, as the kernel would have done
+   * at once (lib/pending-signals.ts). The kernel tells us neither
+   * (seccomp_unotify(2)), so this looks every 10 ms while calls are pending,
+   * less often when looking costs more than a tenth of that.
    */
-  private watchValidity(): void {
-    if (this.validityTimer) return;
-    this.validityTimer = setInterval(() => {
+  private watchInFlight(): void {
+    if (this.inFlightTimer) return;
+    const tick = () => {
+      this.inFlightTimer = undefined;
+      const t0 = performance.now();
       let pending = 0;
-      for (const c of this.notifByTid.values()) {
-        if (c.ctl.aborted) continue;
+      for (const [tid, c] of this.notifByTid) {
+        if (c.ctl.aborted || c.id === undefined) continue;
         pending++;
-        if (!c.listener!.isValid(c.id!)) c.ctl.abort(new Error('interrupted by a signal, or the thread died'));
+        if (!c.listener!.isValid(c.id)) {
+          c.ctl.abort(new Error('interrupted by a signal, or the thread died'));
+          continue;
+        }
+        const state = readSignalState(this.tgidOf(tid), tid);
+        if (!state) continue;
+        const { own, shared } = interruptingSignals(state);
+        if (own || (shared && c.sharedSeen)) this.interruptNotified(tid, c, lowestSignal(own || shared));
+        else c.sharedSeen = shared !== 0n;
       }
-      if (pending === 0) {
-        clearInterval(this.validityTimer);
-        this.validityTimer = undefined;
-      }
-    }, 100);
-    this.validityTimer.unref();
+      if (pending === 0) return;
+      this.inFlightTimer = setTimeout(tick, Math.max(10, 10 * (performance.now() - t0)));
+      this.inFlightTimer.unref();
+    };
+    this.inFlightTimer = setTimeout(tick, 10);
+    this.inFlightTimer.unref();
+  }
+
+  /**
+   * Ends a notif-route call whose thread has `signal` to take: its handler is
+   * abandoned (its answer, when it comes, is dropped and its undos run), and
+   * the tracer answers -ERESTARTSYS, so the signal is delivered and the call
+   * restarted or failed with EINTR as SA_RESTART says (Tracer::InterruptNotified).
+   */
+  private interruptNotified(tid: number, c: InflightCall, signal: number): void {
+    c.ctl.abort(new Error(`interrupted by ${signalNames.get(signal) ?? `signal ${signal}`}`));
+    if (this.notifByTid.get(tid) === c) this.notifByTid.delete(tid);
+    this.tracer?.interruptNotified(tid, c.listener!, c.id!);
+  }
+
+  /** A group-stop starts in pid: its threads waiting for a handler's answer must stop too. */
+  private interruptForStop(pid: number, tid: number, signal: number): void {
+    let checked: boolean | undefined;
+    for (const [t, c] of this.notifByTid) {
+      if (t === tid || c.ctl.aborted || c.id === undefined || this.tgids.get(t) !== pid) continue;
+      if (!(checked ??= stopsGroup(pid, signal))) return;
+      this.interruptNotified(t, c, signal);
+    }
   }
 
   private report(r: HandlerReport): void {

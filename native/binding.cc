@@ -2,6 +2,7 @@
 // memory functions. Every method exposed to JS is named JS_*, so the boundary
 // is greppable. Errors become Node-shaped Errors (code, errno < 0, syscall).
 #include "binding.h"
+#include "notif.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -164,6 +165,7 @@ Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("close", &TracerWrap::JS_close),
       InstanceMethod("stats", &TracerWrap::JS_stats),
       InstanceMethod("relaySignals", &TracerWrap::JS_relaySignals),
+      InstanceMethod("interruptNotified", &TracerWrap::JS_interruptNotified),
       InstanceMethod("watch", &TracerWrap::JS_watch),
   });
   exports.Set("Tracer", cls);
@@ -377,6 +379,21 @@ Napi::Value TracerWrap::JS_answer(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// interruptNotified(tid, listener: NotifListener, id: bigint): the call `id`
+// of tid on that listener has a signal to take (Tracer::InterruptNotified).
+// false when there is nothing to interrupt with (no tracer, listener closed).
+Napi::Value TracerWrap::JS_interruptNotified(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsObject() || !info[2].IsBigInt()) {
+    throw Napi::TypeError::New(env, "interruptNotified(tid, listener, id: bigint)");
+  }
+  NotifListenerWrap* listener = Napi::ObjectWrap<NotifListenerWrap>::Unwrap(info[1].As<Napi::Object>());
+  int fd = tracer_ && listener ? listener->DupListener() : -1;
+  if (fd < 0) return Napi::Boolean::New(env, false);
+  tracer_->InterruptNotified(info[0].As<Napi::Number>().Int32Value(), fd, ToU64(info[2], "id"));
+  return Napi::Boolean::New(env, true);
+}
+
 // relaySignals(mask: bigint): bit n-1 for signal n (signal_relay.h). false if a relay runs already.
 Napi::Value TracerWrap::JS_relaySignals(const Napi::CallbackInfo& info) {
   if (!tracer_) return Napi::Boolean::New(info.Env(), false);
@@ -393,7 +410,8 @@ Napi::Value TracerWrap::JS_watch(const Napi::CallbackInfo& info) {
   }
   Napi::Int32Array shared = info[1].As<Napi::Int32Array>();
   watch_ref_ = Napi::Persistent(shared);
-  watchdog_ = std::make_unique<Watchdog>(info[0].As<Napi::Number>().Int64Value(), shared.Data());
+  watchdog_ = std::make_unique<Watchdog>(info[0].As<Napi::Number>().Int64Value(), shared.Data(),
+                                         []() noexcept { Tracer::KillEveryTracee(1000); });
   tracer_->SetWatchdog(watchdog_.get());
   return env.Undefined();
 }

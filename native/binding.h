@@ -27,6 +27,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
   Napi::Value JS_relaySignals(const Napi::CallbackInfo& info);
+  Napi::Value JS_interruptNotified(const Napi::CallbackInfo& info);
   Napi::Value JS_watch(const Napi::CallbackInfo& info);
 
   napi_env env_ = nullptr;

@@ -3,6 +3,8 @@
 // message on a SOCK_SEQPACKET socketpair, with the fd as SCM_RIGHTS, or, when
 // the child fell back to the ptrace route, the errno that made it (EINVAL or
 // ENOSYS: no user notification in this kernel; EBUSY: a listener already).
+// With a listener, a non-zero errno says the filter went in without
+// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (EINVAL: a kernel before 5.19).
 #pragma once
 #include <cerrno>
 #include <cstdint>
@@ -12,12 +14,13 @@
 namespace sysstub {
 
 struct ListenerMessage {
-  int32_t fallback_errno;  // 0: the listener fd is attached
+  // No fd: why there is no listener. With one: 0, or why it is not killable.
+  int32_t fallback_errno;
 };
 
 // Child side, async-signal-safe. fd < 0: no listener, `why` says why. Returns 0 or -1 (errno).
 inline int SendListener(int sock, int fd, int why) {
-  ListenerMessage m{fd >= 0 ? 0 : why};
+  ListenerMessage m{why};
   iovec iov{&m, sizeof m};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};

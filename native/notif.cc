@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -10,12 +11,7 @@
 
 #include "binding.h"
 #include "listener_handover.h"
-
-// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) is not used: once a call is
-// received it would leave the caller waiting for fatal signals only, so a
-// program blocked in an emulated getpmsg could not be interrupted by SIGTERM
-// or SIGINT (a traced task's fatal signal is not turned into SIGKILL). The
-// restarts it avoids are handled instead (call.onAbandoned, validity polling).
+#include "notif_response.h"
 
 // Not yet in Debian 12's uapi headers (Linux 6.6).
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -147,13 +143,11 @@ bool NotifListenerWrap::HungUp() const {
 }
 
 int NotifListenerWrap::Send(uint64_t id, int64_t val, int32_t error, uint32_t flags) {
-  seccomp_notif_resp resp{};
-  resp.id = id;
-  resp.val = val;
-  resp.error = error;
-  resp.flags = flags;
-  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) return 0;
-  return -errno;  // ENOENT: the call was interrupted by a signal, or its task died
+  return SendNotifResponse(listener_, id, val, error, flags);
+}
+
+int NotifListenerWrap::DupListener() const {
+  return listener_ < 0 ? -1 : fcntl(listener_, F_DUPFD_CLOEXEC, 0);
 }
 
 // Receive every pending notification. RECV blocks when none is pending, so

@@ -3,6 +3,13 @@
 // received, answered natively when its answer is a constant, or passed to JS
 // in the same loop iteration, and answered with SECCOMP_IOCTL_NOTIF_SEND.
 // No tracer thread and no thread hop on this path.
+//
+// The filter asks for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (spawn.cc), so a
+// received call waits for its answer through every signal but a fatal one
+// and no answer is ever dropped. A signal that comes while a handler is still
+// working is the supervisor's to deliver: lib/ watches the signals pending
+// for threads with a call in flight and has the tracer interrupt the call
+// (Tracer::InterruptNotified), as the kernel would have at once.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -21,6 +28,8 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   // new NotifListener(sockFd, onReady(ok), onCall(id, tid, nr, a0..a5))
   explicit NotifListenerWrap(const Napi::CallbackInfo& info);
   ~NotifListenerWrap() override;
+  // A CLOEXEC duplicate of the listener (-1 without one), for the tracer thread.
+  int DupListener() const;
 
  private:
   uv_poll_t* StartPoll(int fd, uv_poll_cb cb);

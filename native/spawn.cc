@@ -17,6 +17,11 @@
 
 namespace sysstub {
 
+// Older uapi headers (before 6.0) lack it.
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 const long kPtraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
                             PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
                             PTRACE_O_EXITKILL;
@@ -143,8 +148,20 @@ void SetUpSignals(const SpawnRequest& req) {
     if (req.notif_unavailable) {
       why = ENOSYS;
     } else {
-      listener = InstallFilter(req.notif_filter, SECCOMP_FILTER_FLAG_NEW_LISTENER);
-      why = listener < 0 ? errno : 0;
+      // WAIT_KILLABLE_RECV (5.19): once the supervisor has received a call,
+      // only a fatal signal ends the caller's wait. Without it a signal that
+      // wakes the caller while the answer is being sent makes the kernel
+      // drop that answer although SECCOMP_IOCTL_NOTIF_SEND succeeded
+      // (seccomp_do_user_notification: the wait's -ERESTARTSYS wins), so the
+      // supervisor cannot know whether its answer arrived. Interrupting a
+      // long-running handler is the supervisor's job then (notif.h).
+      listener = InstallFilter(req.notif_filter, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+      why = 0;
+      if (listener < 0 && errno == EINVAL) {
+        listener = InstallFilter(req.notif_filter, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        why = EINVAL;  // reported with the listener: answers may be dropped (see above)
+      }
+      if (listener < 0) why = errno;
     }
     // EINVAL/ENOSYS: a kernel without user notification (< 5.0); EBUSY: this
     // task already has a filter with a listener. Both fall back to the ptrace

@@ -5,11 +5,14 @@
 // any request means the tracee was killed meanwhile: normal, not an error.
 #include "tracer.h"
 
+#include "notif_response.h"
 #include "proc_status.h"
 #include "signal_relay.h"
 #include "tracee_mem.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -46,16 +49,23 @@ void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
 
 }  // namespace
 
+namespace {
+std::mutex g_tracers_mu;
+std::vector<Tracer*> g_tracers;  // every live Tracer (KillEveryTracee)
+}  // namespace
+
 Tracer::Tracer(EventSink sink) : sink_(std::move(sink)) {
   for (auto& c : traced_) c.store(nullptr, std::memory_order_relaxed);
   Waker::InstallHandler();
   idle_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { Run(); });
+  std::lock_guard<std::mutex> lock(g_tracers_mu);
+  g_tracers.push_back(this);
 }
 
 namespace {
 std::atomic<Tracer*> g_relay_tracer{nullptr};
-}
+}  // namespace
 
 // From a signal handler: async-signal-safe only (an atomic, tgkill, write).
 void Tracer::WakeForSignal() {
@@ -80,10 +90,17 @@ bool Tracer::RelaySignals(const sigset_t& set) {
 }
 
 Tracer::~Tracer() {
+  {
+    std::lock_guard<std::mutex> lock(g_tracers_mu);
+    g_tracers.erase(std::remove(g_tracers.begin(), g_tracers.end(), this), g_tracers.end());
+  }
   Close();
   Tracer* self = this;
   if (g_relay_tracer.compare_exchange_strong(self, nullptr)) SignalRelay::Stop();
   if (idle_fd_ >= 0) close(idle_fd_);
+  for (const Command& c : commands_) {
+    if (c.type == Command::kInterrupt) close(c.fd);  // posted as the thread stopped
+  }
 }
 
 void Tracer::Post(Command cmd) {
@@ -178,6 +195,51 @@ void Tracer::Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const u
   c.args_mask = args_mask;
   if (args) memcpy(c.args, args, sizeof c.args);
   Post(c);
+}
+
+void Tracer::InterruptNotified(int32_t tid, int listener_fd, uint64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || closed_) {  // the tracees are being killed: nothing to interrupt
+      close(listener_fd);
+      return;
+    }
+  }
+  Command c{Command::kInterrupt};
+  c.tid = tid;
+  c.seq = id;
+  c.fd = listener_fd;
+  Post(c);
+}
+
+// PTRACE_INTERRUPT sets TIF_SIGPENDING on exactly this thread
+// (ptrace_signal_wake_up) without ending its killable wait in
+// seccomp_do_user_notification; the -ERESTARTSYS answer then goes through
+// signal handling on the way out: the pending signal is delivered (after a
+// PTRACE_EVENT_STOP that HandleStatus resumes) and the call restarted or
+// failed with EINTR as its SA_RESTART says, or restarted if the signal went
+// to another thread meanwhile. A thread we could not flag gets EINTR, never
+// -ERESTARTSYS: unflagged, that would reach the program as errno 512.
+void Tracer::ApplyInterrupt(const Command& c) noexcept {
+  bool flagged = ptrace(PTRACE_INTERRUPT, c.tid, 0, 0) == 0;
+  SendNotifResponse(c.fd, c.seq, 0, flagged ? -kErestartSys : -EINTR, 0);
+  close(c.fd);
+}
+
+void Tracer::KillEveryTracee(int64_t wait_ms) noexcept {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  std::lock_guard<std::mutex> all(g_tracers_mu);
+  for (Tracer* t : g_tracers) {
+    {
+      std::lock_guard<std::mutex> lock(t->mu_);
+      if (t->closed_) continue;  // Close() killed them (and joins)
+    }
+    t->Post(Command{Command::kKill});
+  }
+  for (Tracer* t : g_tracers) {
+    std::unique_lock<std::mutex> lock(t->mu_);
+    t->cv_.wait_until(lock, deadline, [t] { return t->killed_ || t->closed_; });
+  }
 }
 
 void Tracer::Close() {
@@ -295,6 +357,17 @@ void Tracer::DrainCommands() noexcept {
       }
       case Command::kAnswer:
         ApplyAnswer(c);
+        break;
+      case Command::kInterrupt:
+        ApplyInterrupt(c);
+        break;
+      case Command::kKill:
+        KillAll();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          killed_ = true;
+        }
+        cv_.notify_all();
         break;
       case Command::kShutdown: {
         {

@@ -92,6 +92,11 @@ class Tracer {
   // its exit and report it (kExitStop, same seq); kind 3 (at that exit stop):
   // continue, with rax = value if bit 0 of args_mask is set.
   void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
+  // A call of tid waiting on the user-notification listener `listener_fd`
+  // (a duplicate, closed here) has a signal to take: flag the thread with
+  // PTRACE_INTERRUPT, then answer notification `id` with -ERESTARTSYS (see
+  // ApplyInterrupt). Asynchronous; the call's handler is already abandoned.
+  void InterruptNotified(int32_t tid, int listener_fd, uint64_t id);
   // Relays the signals in `set` sent to this process to the first spawned
   // program (or, once it has exited, to every traced process left), exactly
   // once: see signal_relay.h. kRelayed events report each. Once per process.
@@ -100,6 +105,13 @@ class Tracer {
   void SetWatchdog(Watchdog* w) { watchdog_.store(w, std::memory_order_release); }
   // Kills every tracee, reaps them and stops the thread. Idempotent.
   void Close();
+  // Before the process ends abruptly (the watchdog): SIGKILL every tracee of
+  // every Tracer in it, on their tracer threads, waiting up to wait_ms. The
+  // process's own exit would kill them too (PTRACE_O_EXITKILL), but only
+  // after its files are closed, and a closed listener answers every call
+  // waiting on it with ENOSYS (seccomp_notify_release): the program could
+  // run on for a moment with an answer nobody gave.
+  static void KillEveryTracee(int64_t wait_ms) noexcept;
   std::vector<TracerEvent> TakeEvents();
   const TracerStats& stats() const { return stats_; }
 
@@ -120,7 +132,7 @@ class Tracer {
     TracerEvent trace;        // the entry half of the kSyscall event
   };
   struct Command {
-    enum Type { kSpawn, kAnswer, kShutdown } type;
+    enum Type { kSpawn, kAnswer, kInterrupt, kKill, kShutdown } type;
     SpawnRequest* spawn = nullptr;
     SpawnResult* spawn_result = nullptr;
     bool* spawn_done = nullptr;
@@ -130,6 +142,7 @@ class Tracer {
     uint64_t value = 0;
     uint64_t args[6] = {};
     unsigned args_mask = 0;
+    int fd = -1;  // kInterrupt: the listener (owned by the command)
   };
 
   void Run() noexcept;
@@ -138,6 +151,7 @@ class Tracer {
   void Post(Command cmd);
   void DrainCommands() noexcept;
   void ApplyAnswer(const Command& c) noexcept;
+  void ApplyInterrupt(const Command& c) noexcept;
   void HandleStatus(pid_t tid, int status) noexcept;
   void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
   void Resume(pid_t tid, Tracee& t, int sig) noexcept;
@@ -167,6 +181,7 @@ class Tracer {
   std::deque<Command> commands_;
   std::atomic<bool> closing_{false};  // set under mu_; read by the tracer thread's stop handling
   bool closed_ = false;
+  bool killed_ = false;  // kKill done (guarded by mu_)
   SlotTable slots_;
   std::atomic<CaptureList*> traced_[kMaxNr + 1];
   std::vector<std::unique_ptr<CaptureList>> traced_store_;  // guarded by mu_

@@ -12,7 +12,8 @@
 
 namespace sysstub {
 
-Watchdog::Watchdog(int64_t timeout_ms, int32_t* shared) : shared_(shared), timeout_ms_(timeout_ms) {
+Watchdog::Watchdog(int64_t timeout_ms, int32_t* shared, void (*before_exit)() noexcept)
+    : shared_(shared), timeout_ms_(timeout_ms), before_exit_(before_exit) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -69,10 +70,12 @@ void Watchdog::Fire(int64_t blocked_ms, int32_t nr) noexcept {
                    "(handler timeout %lld ms); killing the program\n",
                    nr, static_cast<long long>(blocked_ms), static_cast<long long>(timeout_ms_));
   if (n > 0) (void)!write(2, msg, static_cast<size_t>(n));
-  _exit(125);  // every tracee dies with the tracer thread (PTRACE_O_EXITKILL)
+  if (before_exit_) before_exit_();
+  _exit(125);
 }
 
 void Watchdog::DieOf(int sig) noexcept {
+  if (before_exit_) before_exit_();
   DieOfSignal(sig);
   _exit(128 + sig);
 }

@@ -2,9 +2,9 @@
 // {}`) holds Node's event loop, so no JS timer, no JS signal handler and no
 // answer can ever run again. Node's thread tells this thread when it enters
 // and leaves a handler (two stores to shared memory per call); if one call
-// stays inside for the handler timeout, the watchdog ends the process: the
-// tracees die with it (PTRACE_O_EXITKILL), with one line on stderr and exit
-// status 125. A fatal signal relayed meanwhile (signal_relay.h) ends it as
+// stays inside for the handler timeout, the watchdog ends the process, with
+// one line on stderr and exit status 125, after having the tracees killed
+// (before_exit: Tracer::KillEveryTracee). A fatal signal relayed meanwhile (signal_relay.h) ends it as
 // that signal would, without waiting for the timeout (also with no timeout).
 #pragma once
 #include <atomic>
@@ -21,7 +21,8 @@ class Watchdog {
   // odd while Node's thread is inside a handler (each entry and exit adds
   // one), [1] the syscall number of that call, [2] how many relayed-signal
   // events JS has handled (so far, its loop was alive).
-  Watchdog(int64_t timeout_ms, int32_t* shared);
+  // before_exit: run on the watchdog thread just before it ends the process.
+  Watchdog(int64_t timeout_ms, int32_t* shared, void (*before_exit)() noexcept);
   ~Watchdog();
   // Tracer thread: a signal that terminates by default was relayed.
   // `seq`: the number of the relayed-signal event that reports it (1, 2, ...):
@@ -38,6 +39,7 @@ class Watchdog {
 
   int32_t* shared_;
   int64_t timeout_ms_;
+  void (*before_exit_)() noexcept;
   std::atomic<int> fatal_signal_{0};
   std::atomic<int32_t> fatal_seq_{0};
   std::mutex mu_;

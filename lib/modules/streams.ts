@@ -12,8 +12,9 @@
 //   of a FIFO: nothing here sees close(2).
 // - The queue is unbounded (putpmsg never blocks); a part longer than
 //   STRCTLSZ/STRMSGSZ fails ERANGE (POSIX putmsg), sizes as Solaris' defaults.
-// - A blocking getpmsg leaves its thread stopped in the call: signals sent to it
-//   wait until a message arrives (no EINTR); SIGKILL ends the wait.
+// - A blocking getpmsg is interrupted by a signal as a blocking read(2) is (on
+//   the user-notification route: restarted or EINTR, the message goes back);
+//   on the ptrace route signals wait until a message arrives (no EINTR).
 import { readFileSync, statSync } from 'node:fs';
 import { defineModule, SyscallError, type Call, type Module } from '../module.js';
 import {

@@ -1,0 +1,91 @@
+// Which signals would interrupt a thread's blocking call, read from
+// /proc/PID/task/TID/status (proc(5): SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt;
+// bit n-1 for signal n).
+//
+// The user-notification route needs it: its filter asks for
+// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (native/spawn.cc), so once sysstub
+// has received a call, the caller waits through every non-fatal signal. The
+// kernel would have ended that wait at once (the signal is taken, then the
+// call restarted or failed with EINTR); the supervisor does it instead, for
+// the calls whose handler is still working when a signal comes.
+import fs from 'node:fs';
+import os from 'node:os';
+
+const MASK64 = (1n << 64n) - 1n;
+const bit = (signal: number) => 1n << BigInt(signal - 1);
+const { SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU } = os.constants.signals;
+
+/**
+ * Signals whose default action is to ignore them (signal(7)): discarded when
+ * sent unless caught (kernel sig_task_ignored), so they interrupt nothing.
+ * Under ptrace they are queued all the same, and would show as pending.
+ */
+const DEFAULT_IGNORED = bit(SIGCHLD) | bit(SIGCONT) | bit(SIGURG) | bit(SIGWINCH);
+
+export interface SignalState {
+  /** Sent to this thread (SigPnd). */
+  own: bigint;
+  /** Sent to its thread group (ShdPnd). */
+  shared: bigint;
+  blocked: bigint;
+  ignored: bigint;
+  caught: bigint;
+}
+
+function field(text: string, name: string): bigint {
+  const m = new RegExp(`\\n${name}:\\s*([0-9a-f]+)`).exec(text);
+  return m ? BigInt(`0x${m[1]}`) : 0n;
+}
+
+/** The thread's signal state, or undefined when it is gone. */
+export function readSignalState(pid: number, tid: number): SignalState | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  return {
+    own: field(text, 'SigPnd'),
+    shared: field(text, 'ShdPnd'),
+    blocked: field(text, 'SigBlk'),
+    ignored: field(text, 'SigIgn'),
+    caught: field(text, 'SigCgt'),
+  };
+}
+
+/**
+ * The pending signals that would end the thread's interruptible wait: not
+ * blocked, not ignored. `own` ones certainly reach this thread; a `shared`
+ * one reaches some thread of the group that does not block it, perhaps
+ * another one (kernel complete_signal), so it is a reason only once it has
+ * stayed pending a while.
+ */
+export function interruptingSignals(s: SignalState): { own: bigint; shared: bigint } {
+  const takes = ~s.blocked & ~s.ignored & ~(DEFAULT_IGNORED & ~s.caught) & MASK64;
+  return { own: s.own & takes, shared: s.shared & takes };
+}
+
+/** The lowest signal number in a set (the one the kernel takes first, next_signal), or 0. */
+export function lowestSignal(set: bigint): number {
+  for (let n = 1; n <= 64; n++) if (set & bit(n)) return n;
+  return 0;
+}
+
+/**
+ * Whether delivering `signal` to thread group pid starts a group-stop (its
+ * action is to stop: SIGSTOP always, SIGTSTP/SIGTTIN/SIGTTOU unless caught or
+ * ignored). Every thread of the group must then stop, also one waiting for
+ * an answer, which only a signal of its own or a fatal one would wake.
+ */
+export function stopsGroup(pid: number, signal: number): boolean {
+  if (signal === SIGSTOP) return true;
+  if (signal !== SIGTSTP && signal !== SIGTTIN && signal !== SIGTTOU) return false;
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return false;
+  }
+  return ((field(text, 'SigCgt') | field(text, 'SigIgn')) & bit(signal)) === 0n;
+}
