@@ -7,7 +7,7 @@ import { whenMatches } from './faults/expr.js';
 import { native } from './native.js';
 import { setLongTimeout } from './timers.js';
 import { SyscallError, type Call, type HandlerResult, type Outcome, type SyscallArgs } from './module.js';
-import type { HandlerEntry, SlotBottom } from './stub-table.js';
+import { EMPTY_STUB_ERRNO, type HandlerEntry, type SlotBottom } from './stub-table.js';
 
 /** errno of a call whose handler threw something that is not a SyscallError, or returned an invalid result. */
 export const HANDLER_FAULT_ERRNO = 5; // EIO
@@ -256,7 +256,7 @@ class TracedCall implements Call {
  */
 export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs | null): Outcome | Promise<Outcome> {
   if (level >= chain.length) {
-    return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.loadArgs() } : failure(38 /* ENOSYS */);
+    return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.loadArgs() } : failure(EMPTY_STUB_ERRNO);
   }
   const entry = chain[level];
   if (entry.constant) {

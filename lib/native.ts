@@ -40,10 +40,10 @@ export interface NativeSpawnOptions {
 }
 
 export interface NativeNotifListener extends NativeSlotTable {
-  /** kind 0: return value (-4095..-1 is an errno); kind 1: let the kernel run the call. Returns 0 or -errno. */
-  respond(id: bigint, kind: 0 | 1, value: bigint): number;
+  /** Answer notification id (see NotifAnswer). Returns 0 or -errno (-ENOENT: the call is gone). */
+  respond(id: bigint, kind: NotifAnswer, value: bigint): number;
   /** respond() for the notification being dispatched now (synchronous answers), value a safe integer. */
-  respondCurrent(kind: 0 | 1, value: number): number;
+  respondCurrent(kind: NotifAnswer, value: number): number;
   isValid(id: bigint): boolean;
   ref(on: boolean): void;
   close(): void;
@@ -56,6 +56,26 @@ export const enum SlotDisposition {
   Errno = 1,
   Handler = 2,
   Value = 3,
+}
+
+/** What the tracer does with a call stopped in a seccomp stop (native/tracer.h Tracer::AnswerKind). */
+export const enum Answer {
+  /** Skip the call; the program gets value. */
+  Return = 0,
+  /** Let the kernel run it, with the arguments given replaced. */
+  Run = 1,
+  /** The same, stopping at its exit (an 'exitStop' event) for an AtExit answer. */
+  RunToExit = 2,
+  /** At that exit stop: continue, with rax = value when args[0] is given. */
+  AtExit = 3,
+}
+
+/** How the notif route answers a notification (native/notif.cc NotifListenerWrap::Answer). */
+export const enum NotifAnswer {
+  /** Return value (an errno when it is -4095..-1). */
+  Return = 0,
+  /** SECCOMP_USER_NOTIF_FLAG_CONTINUE: let the kernel run the call. */
+  Continue = 1,
 }
 
 /** A counted constant (strace's when=), decided natively with per-thread counters (native/counted_rule.h). */
@@ -94,12 +114,8 @@ export interface NativeTracer extends NativeSlotTable {
   spawn(opts: NativeSpawnOptions): number;
   /** Trace nr, capturing [arg, atExit, kind, lenKind, lenValue, max, scale] per capture (trace/events.ts). */
   setTraced(nr: number, captures: [number, boolean, number, number, number, number, number][]): void;
-  /**
-   * kind 0: skip the call, return value; kind 1: run it, args[i] replacing argument i where defined;
-   * kind 2: the same, stopping at its exit (an 'exitStop' event); kind 3, at that stop: continue,
-   * with rax = value when args[0] is defined (any value).
-   */
-  answer(tid: number, seq: bigint, kind: 0 | 1 | 2 | 3, value: bigint, args?: (bigint | undefined)[]): void;
+  /** Answer the call stopped as (tid, seq); args[i] replaces argument i where defined (see Answer). */
+  answer(tid: number, seq: bigint, kind: Answer, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;
   unref(): void;
   close(): void;

@@ -10,9 +10,9 @@
 // the calls whose handler is still working when a signal comes.
 import fs from 'node:fs';
 import os from 'node:os';
+import { sigbit as bit } from './signals.js';
 
 const MASK64 = (1n << 64n) - 1n;
-const bit = (signal: number) => 1n << BigInt(signal - 1);
 const { SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU } = os.constants.signals;
 
 /**

@@ -9,6 +9,10 @@ import type { When } from './faults/expr.js';
 import { asModule, constantOutcome, constantWhen, type ConstantSpec, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
 import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
 import { MAX_SYSCALL_NR } from './syscalls/index.js';
+import { SlotDisposition, type NativeSlotTable } from './native.js';
+
+/** What an empty stub slot answers: ENOSYS, as the kernel's own stubs (sys_ni_syscall). */
+export const EMPTY_STUB_ERRNO = 38;
 
 /** seccomp(2) return actions (linux/seccomp.h). */
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
@@ -160,6 +164,32 @@ export class StubTable {
   private top(nr: number): HandlerEntry | undefined {
     const stack = this.stacks.get(nr);
     return stack && stack.length ? stack[stack.length - 1] : undefined;
+  }
+
+  /**
+   * Tell a native slot table (the tracer's or a listener's) what a call on nr
+   * does now: a constant or a counted constant on top is decided natively, a
+   * handler goes to JS, and an empty slot runs the kernel's call or answers
+   * as an empty stub.
+   */
+  pushTo(target: NativeSlotTable, nr: number): void {
+    const counted = this.topCounted(nr);
+    if (counted) {
+      const { first, last, step } = counted.when;
+      const c = counted.constant;
+      target.setCounted(nr, {
+        first, last: last === Infinity ? 0 : last, step, isErrno: c.type === 'error',
+        value: c.type === 'error' ? BigInt(c.errno) : c.type === 'return' ? BigInt.asIntN(64, c.value) : 0n,
+        bottomKernel: this.bottom(nr) === 'kernel',
+      });
+      return;
+    }
+    const top = this.topConstant(nr);
+    if (top?.type === 'error') target.setSlot(nr, SlotDisposition.Errno, BigInt(top.errno));
+    else if (top?.type === 'return') target.setSlot(nr, SlotDisposition.Value, BigInt.asIntN(64, top.value));
+    else if (this.hasHandlers(nr)) target.setSlot(nr, SlotDisposition.Handler, 0n);
+    else if (this.bottom(nr) === 'kernel') target.setSlot(nr, SlotDisposition.Kernel, 0n);
+    else target.setSlot(nr, SlotDisposition.Errno, BigInt(EMPTY_STUB_ERRNO));
   }
 
   /** The route a slot's calls take in a tree spawned now (see SlotRoute). */

@@ -75,6 +75,11 @@ export function syscallByNr(nr: number): SyscallInfo | undefined {
   return byNr.get(nr) ?? unassignedInfo(nr);
 }
 
+/** The call's kernel name, or 'syscall_N' (also outside 0..MAX_SYSCALL_NR), for messages and events. */
+export function syscallName(nr: number): string {
+  return syscallByNr(nr)?.name ?? `syscall_${nr}`;
+}
+
 const SYSCALL_N = /^syscall_(0|[1-9][0-9]*)$/;
 
 /** The call with this kernel name, or 'syscall_N' for an unassigned N. Case-sensitive. */

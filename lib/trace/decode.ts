@@ -2,7 +2,7 @@
 // library (no processes). captureSpec() says what the tracer must read; formatCall() prints the
 // line strace would print, minus the pid prefix. See strace(1), syscall(2).
 import { errnoName, strerror } from '../errno.js';
-import { syscallByNr } from '../syscalls/index.js';
+import { syscallName } from '../syscalls/index.js';
 import { Ctx } from './context.js';
 import { signatureOf } from './signatures.js';
 import type { CaptureSpec, DecodeOptions, TraceCall } from './types.js';
@@ -14,9 +14,7 @@ export { decodedSyscalls } from './signatures.js';
 /** strace's default -s. */
 export const DEFAULT_STRSIZE = 32;
 
-function nameOf(nr: number): string {
-  return syscallByNr(nr)?.name ?? `syscall_${nr}`;
-}
+const nameOf = syscallName;
 
 /**
  * What the tracer must read from tracee memory for syscall nr so that formatCall can decode it:

@@ -2,7 +2,7 @@
 // of a traced syscall (its arguments, its result, its times, and the tracee
 // memory captured at entry and exit so that it can be decoded afterwards).
 import { errnoName } from '../errno.js';
-import { syscallByNr } from '../syscalls/index.js';
+import { syscallName } from '../syscalls/index.js';
 
 import type { CaptureSpec } from './types.js';
 
@@ -58,7 +58,7 @@ export function toSyscallEvent(
   const ret = e.unfinished ? null : BigInt.asIntN(64, e.ret);
   const error = ret !== null && ret < 0n && ret >= -4095n ? errnoName(Number(-ret)) ?? `E${-ret}` : null;
   return {
-    type: 'syscall', pid: e.pid, tid: e.tid, nr: e.nr, name: syscallByNr(e.nr)?.name ?? `syscall_${e.nr}`,
+    type: 'syscall', pid: e.pid, tid: e.tid, nr: e.nr, name: syscallName(e.nr),
     args: e.args, ret, error, entryNs: e.entryNs, exitNs: e.unfinished ? null : e.exitNs,
     mem: parseCaptures(e.mem, specs),
   };

@@ -1,0 +1,50 @@
+// What a route needs of its Supervisor: the stub table, the process tree,
+// the tracer, and the one way every trapped call is run (callSite + watched).
+// routes/ptrace.ts and routes/notif.ts are the two ways a trapped call
+// reaches JS and its answer goes back; they read side by side.
+import type { CallAbort, CallSite, HandlerReport } from '../call.js';
+import type { SyscallArgs } from '../module.js';
+import type { NativeNotifListener, NativeTracer } from '../native.js';
+import type { ProcessTree } from '../process-tree.js';
+import type { StubTable } from '../stub-table.js';
+import { syscallName } from '../syscalls/index.js';
+
+export interface RouteHost {
+  readonly table: StubTable;
+  readonly tree: ProcessTree;
+  readonly handlerTimeout: number | null;
+  /** The tracer thread (undefined before the first spawn). */
+  tracer(): NativeTracer | undefined;
+  /** Runs a handler chain's synchronous part where the native watchdog sees it. */
+  watched<T>(nr: number, run: () => T): T;
+  /** Calls in flight changed: keep Node's loop alive while there are any. */
+  updateRef(): void;
+  report(r: HandlerReport): void;
+  emit(event: string, payload: unknown): boolean;
+}
+
+/** A call whose handler has not answered yet. */
+export interface InflightCall {
+  ctl: CallAbort;
+  /** notif route: the listener and notification id, for validity checks. */
+  listener?: NativeNotifListener;
+  id?: bigint;
+  /** notif route: a signal for the thread group was pending at the last look (NotifRoute.watch). */
+  sharedSeen?: boolean;
+}
+
+/** The CallSite a chain of handlers runs against (call.ts). */
+export function callSite(host: RouteHost, nr: number, pid: number, tid: number, loadArgs: () => SyscallArgs, ctl: CallAbort, validate?: () => boolean): CallSite {
+  return {
+    nr,
+    name: syscallName(nr),
+    pid,
+    tid,
+    loadArgs,
+    abort: ctl,
+    bottom: host.table.bottom(nr),
+    defaultTimeout: host.handlerTimeout,
+    report: (r) => host.report(r),
+    validate,
+  };
+}
