@@ -16,6 +16,8 @@
         "native/binding.cc",
         "native/notif.cc",
         "native/tracer.cc",
+        "native/seccomp_stop.cc",
+        "native/new_tasks.cc",
         "native/spawn.cc",
         "native/seccomp_filter.cc",
         "native/wake.cc",

@@ -362,7 +362,9 @@ Napi::Value TracerWrap::JS_answer(const Napi::CallbackInfo& info) {
   if (!tracer_) return info.Env().Undefined();
   int32_t tid = info[0].As<Napi::Number>().Int32Value();
   uint64_t seq = ToU64(info[1], "seq");
-  int kind = info[2].As<Napi::Number>().Int32Value();
+  int32_t raw_kind = info[2].As<Napi::Number>().Int32Value();
+  if (raw_kind < 0 || raw_kind > 3) throw Napi::RangeError::New(info.Env(), "answer: kind must be an Answer (0..3)");
+  auto kind = static_cast<Tracer::AnswerKind>(raw_kind);
   uint64_t value = ToU64(info[3], "value");
   uint64_t args[6] = {};
   unsigned mask = 0;

@@ -182,7 +182,7 @@ void NotifListenerWrap::Drain() {
     }
     if (d.kind == SlotDecision::kAnswer) {
       native_answers_++;
-      Answer(req.id, 0, d.ret);
+      Answer(req.id, AnswerKind::kReturn, d.ret);
       continue;
     }
     int nr = req.data.nr;
@@ -205,21 +205,22 @@ void NotifListenerWrap::Drain() {
   }
 }
 
-// respond(id, kind, value): kind 0 returns value (an errno if it is -1..-4095),
-// kind 1 lets the kernel run the call (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
-// Returns 0 or -errno (-ENOENT when the call is gone).
+// respond(id, kind: AnswerKind, value). Returns 0 or -errno (-ENOENT when the call is gone).
 Napi::Value NotifListenerWrap::JS_respond(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (listener_ < 0) return Napi::Number::New(env, -EBADF);
   bool lossless;
   uint64_t id = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
   int64_t value = info[2].As<Napi::BigInt>().Int64Value(&lossless);
-  return Napi::Number::New(env, Answer(id, info[1].As<Napi::Number>().Int32Value(), value));
+  return Napi::Number::New(env, Answer(id, KindFromJS(info[1]), value));
 }
 
-// kind 0: return value (an errno if -4095..-1); kind 1: SECCOMP_USER_NOTIF_FLAG_CONTINUE.
-int NotifListenerWrap::Answer(uint64_t id, int kind, int64_t value) {
-  if (kind == 1) return Send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+NotifListenerWrap::AnswerKind NotifListenerWrap::KindFromJS(const Napi::Value& v) {
+  return v.As<Napi::Number>().Int32Value() == 1 ? AnswerKind::kContinue : AnswerKind::kReturn;
+}
+
+int NotifListenerWrap::Answer(uint64_t id, AnswerKind kind, int64_t value) {
+  if (kind == AnswerKind::kContinue) return Send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
   if (value < 0 && value >= -4095) return Send(id, 0, static_cast<int32_t>(value), 0);
   return Send(id, value, 0, 0);
 }
@@ -229,7 +230,7 @@ int NotifListenerWrap::Answer(uint64_t id, int kind, int64_t value) {
 Napi::Value NotifListenerWrap::JS_respondCurrent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (listener_ < 0 || current_id_ == 0) return Napi::Number::New(env, -ENOENT);
-  int kind = info[0].As<Napi::Number>().Int32Value();
+  AnswerKind kind = KindFromJS(info[0]);
   int64_t value = info[1].As<Napi::Number>().Int64Value();
   uint64_t id = current_id_;
   current_id_ = 0;

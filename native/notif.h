@@ -40,7 +40,13 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   void Stop();
   bool HungUp() const;
   int Send(uint64_t id, int64_t val, int32_t error, uint32_t flags);
-  int Answer(uint64_t id, int kind, int64_t value);
+  // How a notification is answered (lib/native.ts NotifAnswer).
+  enum class AnswerKind : int32_t {
+    kReturn = 0,    // value (an errno if -4095..-1)
+    kContinue = 1,  // SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the call
+  };
+  static AnswerKind KindFromJS(const Napi::Value& v);
+  int Answer(uint64_t id, AnswerKind kind, int64_t value);
 
   Napi::Value JS_respond(const Napi::CallbackInfo& info);
   Napi::Value JS_isValid(const Napi::CallbackInfo& info);

@@ -87,11 +87,14 @@ class Tracer {
   SlotTable& slots() { return slots_; }
   // Traces nr: every call is reported (kSyscall) with its result, capturing `captures`.
   void SetTraced(uint32_t nr, const CaptureList& captures);
-  // kind 0: skip the call and return value; kind 1: let it run, with args[i]
-  // replaced where bit i of args_mask is set; kind 2: the same, but stop at
-  // its exit and report it (kExitStop, same seq); kind 3 (at that exit stop):
-  // continue, with rax = value if bit 0 of args_mask is set.
-  void Answer(int32_t tid, uint64_t seq, int kind, uint64_t value, const uint64_t* args, unsigned args_mask);
+  // What a call stopped in a seccomp stop does (lib/native.ts Answer).
+  enum class AnswerKind : int32_t {
+    kReturn = 0,    // skip the call; the program gets value
+    kRun = 1,       // let it run, args[i] replaced where bit i of args_mask is set
+    kRunToExit = 2, // the same, stopping at its exit to report it (kExitStop, same seq)
+    kAtExit = 3,    // at that exit stop: continue, with rax = value if bit 0 of args_mask is set
+  };
+  void Answer(int32_t tid, uint64_t seq, AnswerKind kind, uint64_t value, const uint64_t* args, unsigned args_mask);
   // A call of tid waiting on the user-notification listener `listener_fd`
   // (a duplicate, closed here) has a signal to take: flag the thread with
   // PTRACE_INTERRUPT, then answer notification `id` with -ERESTARTSYS (see
@@ -138,7 +141,7 @@ class Tracer {
     bool* spawn_done = nullptr;
     int32_t tid = 0;
     uint64_t seq = 0;
-    int kind = 0;
+    AnswerKind kind = AnswerKind::kReturn;
     uint64_t value = 0;
     uint64_t args[6] = {};
     unsigned args_mask = 0;
@@ -160,6 +163,7 @@ class Tracer {
   bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
   void OnExit(pid_t tid, int status) noexcept;
   void OnExec(pid_t tid) noexcept;
+  void CancelCall(pid_t tid, Tracee& t) noexcept;
   void OnNewTask(pid_t parent_tid, int event) noexcept;
   bool CloneMakesThread(pid_t creator) noexcept;
   void Hold(pid_t tid, int status) noexcept;

@@ -1,0 +1,39 @@
+// Small helpers shared by the tracer's files (tracer.cc, seccomp_stop.cc,
+// new_tasks.cc); not part of the Tracer's interface.
+#pragma once
+#include <csignal>
+#include <cstdint>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <ctime>
+
+#include "proc_status.h"
+
+namespace sysstub {
+
+// Tgid and PPid of a task we have not reaped. Only for a task held in a
+// ptrace stop: it cannot exit or change thread group until we resume it, and
+// even SIGKILL leaves it a zombie (still in /proc) until our wait4 reaps it.
+inline bool ReadIds(pid_t tid, int32_t* tgid, int32_t* ppid) {
+  static const char* const kNames[] = {"Tgid", "PPid"};
+  uint64_t v[2];
+  if (!ReadProcStatus(tid, kNames, 2, v, 10)) return false;
+  *tgid = static_cast<int32_t>(v[0]);
+  *ppid = static_cast<int32_t>(v[1]);
+  return true;
+}
+
+inline bool IsGroupStopSignal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+// CLOCK_REALTIME in ns: traced calls' entry and exit times (strace -tt).
+inline int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+inline void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
+
+}  // namespace sysstub
