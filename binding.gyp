@@ -14,6 +14,7 @@
       "sources": [
         "native/addon.cc",
         "native/binding.cc",
+        "native/os_binding.cc",
         "native/notif.cc",
         "native/tracer.cc",
         "native/seccomp_stop.cc",

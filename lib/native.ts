@@ -136,7 +136,6 @@ export interface NativeAddon {
   readMemoryInto(tid: number, addr: bigint, bytes: Uint8Array): void;
   writeMemory(tid: number, addr: bigint, bytes: Uint8Array): void;
   readCString(tid: number, addr: bigint, max: number): Buffer;
-  buildFilter(actions: Uint32Array): Buffer;
   NotifListener: new (
     sock: number,
     onReady: (ok: boolean, syncWakeup: boolean, fallbackErrno: number) => void,

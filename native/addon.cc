@@ -12,7 +12,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readMemoryInto", Napi::Function::New(env, sysstub::JS_readMemoryInto, "readMemoryInto"));
   exports.Set("writeMemory", Napi::Function::New(env, sysstub::JS_writeMemory, "writeMemory"));
   exports.Set("readCString", Napi::Function::New(env, sysstub::JS_readCString, "readCString"));
-  exports.Set("buildFilter", Napi::Function::New(env, sysstub::JS_buildFilter, "buildFilter"));
   exports.Set("socketpair", Napi::Function::New(env, sysstub::JS_socketpair, "socketpair"));
   exports.Set("pipe", Napi::Function::New(env, sysstub::JS_pipe, "pipe"));
   exports.Set("isForegroundTty", Napi::Function::New(env, sysstub::JS_isForegroundTty, "isForegroundTty"));

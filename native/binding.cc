@@ -1,6 +1,8 @@
-// The JS-facing surface of the native core: the Tracer class and the tracee
-// memory functions. Every method exposed to JS is named JS_*, so the boundary
+// The JS-facing surface of the native core: the Tracer class, and the one
+// parser of each value JS hands over (bytes, 64-bit values, signal sets, slot
+// dispositions). Every method exposed to JS is named JS_*, so the boundary
 // is greppable. Errors become Node-shaped Errors (code, errno < 0, syscall).
+// The tracee memory functions and OS helpers are in os_binding.cc.
 #include "binding.h"
 #include "notif.h"
 
@@ -21,9 +23,6 @@
 #include "tracer.h"
 
 namespace sysstub {
-namespace {
-
-}  // namespace
 
 Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall) {
   const char* name = strerrorname_np(err);
@@ -83,8 +82,6 @@ void SetCountedFromJS(SlotTable& table, const Napi::CallbackInfo& info) {
   table.SetCounted(nr, rule);
 }
 
-namespace {
-
 uint64_t ToU64(const Napi::Value& v, const char* what) {
   if (v.IsBigInt()) {
     bool lossless;
@@ -93,6 +90,8 @@ uint64_t ToU64(const Napi::Value& v, const char* what) {
   if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
   throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint or a number");
 }
+
+namespace {
 
 // Bytes from JS: a Buffer/Uint8Array as it is, or a string as UTF-8. argv,
 // env, paths stay bytes end to end; NUL cannot be in a C string.
@@ -118,6 +117,8 @@ std::vector<std::string> ToByteStrings(const Napi::Value& v, const char* what) {
   return out;
 }
 
+}  // namespace
+
 // A signal set from a 64-bit mask (bit n-1: signal n), as /proc/PID/status prints it.
 sigset_t ToSigset(const Napi::Value& v) {
   sigset_t set;
@@ -128,6 +129,8 @@ sigset_t ToSigset(const Napi::Value& v) {
   }
   return set;
 }
+
+namespace {
 
 void CheckActions(Napi::Env env, const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
@@ -447,104 +450,6 @@ Napi::Value TracerWrap::JS_stats(const Napi::CallbackInfo& info) {
   o.Set("eventStops", static_cast<double>(s.event_stops.load()));
   o.Set("exits", static_cast<double>(s.exits.load()));
   return o;
-}
-
-// readMemoryInto(tid, addr, bytes): fills bytes (a Buffer the caller allocated
-// from Node's pool: cheaper than a new external buffer per read).
-Napi::Value JS_readMemoryInto(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t tid = info[0].As<Napi::Number>().Int32Value();
-  uint64_t addr = ToU64(info[1], "addr");
-  if (!info[2].IsTypedArray()) throw Napi::TypeError::New(env, "read: bytes must be a Uint8Array");
-  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
-  int rc = ReadTraceeMemory(tid, addr, bytes.Data(), bytes.ByteLength());
-  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_readv");
-  return env.Undefined();
-}
-
-// writeMemory(tid, addr, bytes)
-Napi::Value JS_writeMemory(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t tid = info[0].As<Napi::Number>().Int32Value();
-  uint64_t addr = ToU64(info[1], "addr");
-  if (!info[2].IsTypedArray()) throw Napi::TypeError::New(env, "write: bytes must be a Uint8Array");
-  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
-  int rc = WriteTraceeMemory(tid, addr, bytes.Data(), bytes.ByteLength());
-  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_writev");
-  return env.Undefined();
-}
-
-// readCString(tid, addr, max): Buffer without the NUL
-Napi::Value JS_readCString(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t tid = info[0].As<Napi::Number>().Int32Value();
-  uint64_t addr = ToU64(info[1], "addr");
-  int64_t max = info[2].As<Napi::Number>().Int64Value();
-  if (max < 0) throw Napi::RangeError::New(env, "readCString: max must be >= 0");
-  std::string s;
-  int rc = ReadTraceeCString(tid, addr, static_cast<size_t>(max), &s);
-  if (rc < 0) throw SystemErrorFor(env, -rc, "process_vm_readv");
-  return Napi::Buffer<char>::Copy(env, s.data(), s.size());
-}
-
-// buildFilter(actions: Uint32Array): Buffer of struct sock_filter (for tests and --dump-filter)
-Napi::Value JS_buildFilter(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "buildFilter: actions must be a Uint32Array");
-  Napi::Uint32Array acts = info[0].As<Napi::Uint32Array>();
-  FilterProgram prog = BuildSeccompFilter(acts.Data(), acts.ElementLength());
-  if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
-  return Napi::Buffer<char>::Copy(env, reinterpret_cast<const char*>(prog.insns.data()),
-                                  prog.insns.size() * sizeof(sock_filter));
-}
-
-}  // namespace sysstub
-
-namespace sysstub {
-
-// pipe(): [readFd, writeFd], both close-on-exec (for stdio: 'pipe').
-Napi::Value JS_pipe(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) throw SystemErrorFor(env, errno, "pipe2");
-  Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(0u, fds[0]);
-  a.Set(1u, fds[1]);
-  return a;
-}
-
-// socketpair(): [a, b], AF_UNIX SOCK_SEQPACKET, close-on-exec (the listener fd's way home).
-Napi::Value JS_socketpair(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) throw SystemErrorFor(env, errno, "socketpair");
-  Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(0u, fds[0]);
-  a.Set(1u, fds[1]);
-  return a;
-}
-
-// isForegroundTty(): true when stdin is a terminal whose foreground process
-// group is ours, i.e. a Ctrl-C there already reached the supervised child.
-Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info) {
-  pid_t fg = tcgetpgrp(0);
-  return Napi::Boolean::New(info.Env(), fg >= 0 && fg == getpgrp());
-}
-
-// holdSignals(mask: bigint): take these signals from Node now (SIGUSR1's
-// inspector among them) and keep them for the relay a Tracer adopts later.
-Napi::Value JS_holdSignals(const Napi::CallbackInfo& info) {
-  sigset_t set = ToSigset(info[0]);
-  sigdelset(&set, Waker::Signal());
-  return Napi::Boolean::New(info.Env(), SignalRelay::Start(set, nullptr));
-}
-
-// killSelfWith(sig): die of sig as the child did, with no core dump (the
-// child already dumped one if it was going to). Returns only if the signal
-// does not terminate (then the caller exits 128+sig).
-Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info) {
-  DieOfSignal(info[0].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
 }
 
 }  // namespace sysstub

@@ -1,5 +1,6 @@
 // node-addon-api wrappers: see binding.cc.
 #pragma once
+#include <csignal>
 #include <memory>
 #include <napi.h>
 
@@ -40,13 +41,16 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
 Napi::Value JS_writeMemory(const Napi::CallbackInfo& info);
 Napi::Value JS_readMemoryInto(const Napi::CallbackInfo& info);
 Napi::Value JS_readCString(const Napi::CallbackInfo& info);
-Napi::Value JS_buildFilter(const Napi::CallbackInfo& info);
 Napi::Value JS_pipe(const Napi::CallbackInfo& info);
 Napi::Value JS_socketpair(const Napi::CallbackInfo& info);
 Napi::Value JS_isForegroundTty(const Napi::CallbackInfo& info);
 Napi::Value JS_killSelfWith(const Napi::CallbackInfo& info);
 Napi::Value JS_holdSignals(const Napi::CallbackInfo& info);
 Napi::Error SystemErrorFor(Napi::Env env, int err, const char* syscall);
+// A bigint (all 64 bits) or a number from JS; a TypeError naming `what` otherwise.
+uint64_t ToU64(const Napi::Value& v, const char* what);
+// A signal set from a 64-bit mask (bit n-1: signal n), as /proc/PID/status prints it.
+sigset_t ToSigset(const Napi::Value& v);
 void SetSlotFromJS(SlotTable& table, const Napi::CallbackInfo& info);
 void SetCountedFromJS(SlotTable& table, const Napi::CallbackInfo& info);
 
