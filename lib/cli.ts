@@ -101,8 +101,11 @@ const VERSION = JSON.parse(fs.readFileSync(new URL('../package.json', import.met
 /** A usage error: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
+// The exit codes of env(1), nohup(1), timeout(1) and the shells.
 const EXIT_USAGE = 2;
 const EXIT_INTERNAL = 125;
+const EXIT_NOT_EXECUTABLE = 126;
+const EXIT_NOT_FOUND = 127;
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -355,7 +358,7 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
     const what = e.code === 'ENOENT' && !prog.includes('/') ? 'command not found' : strerror(-(e.errno ?? 0));
     process.stderr.write(`sysstub: ${prog}: ${what}\n`);
     await sup.close();
-    return e.code === 'ENOENT' ? 127 : 126;
+    return e.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
   // Like strace -f: stay until every traced process is gone, so that a
   // background child is not killed (PTRACE_O_EXITKILL) the moment its parent exits.

@@ -5,6 +5,7 @@
 // cannot be changed after it is installed (seccomp(2)), exactly like the
 // kernel's stub calls that are compiled in. Modules loaded later fill wired
 // slots; a module that claims an unwired number is refused with an error.
+import os from 'node:os';
 import type { When } from './faults/expr.js';
 import { asModule, constantOutcome, constantWhen, type ConstantSpec, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
 import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
@@ -12,7 +13,10 @@ import { MAX_SYSCALL_NR } from './syscalls/index.js';
 import { SlotDisposition, type NativeSlotTable } from './native.js';
 
 /** What an empty stub slot answers: ENOSYS, as the kernel's own stubs (sys_ni_syscall). */
-export const EMPTY_STUB_ERRNO = 38;
+export const EMPTY_STUB_ERRNO: number = os.constants.errno.ENOSYS;
+
+/** execve and execveat: never sealed into the filter (route()). */
+const EXEC_NRS: ReadonlySet<number> = new Set(['execve', 'execveat'].map((n) => parseSyscallRef(n).nr));
 
 /** seccomp(2) return actions (linux/seccomp.h). */
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
@@ -197,7 +201,7 @@ export class StubTable {
     // execve/execveat stay out of the filter: the supervisor's own child makes
     // one before the program runs, and only a stop can tell it apart.
     if (this.traced.has(nr)) return 'ptrace';
-    if (opts.sealConstants && this.topConstant(nr)?.type === 'error' && nr !== 59 && nr !== 322) return 'filter';
+    if (opts.sealConstants && this.topConstant(nr)?.type === 'error' && !EXEC_NRS.has(nr)) return 'filter';
     if (opts.forcePtrace || this.bottom(nr) === 'kernel') return 'ptrace';
     return 'notif';
   }

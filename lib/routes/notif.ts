@@ -4,6 +4,7 @@
 // the answer goes back with respond(). A signal for a thread whose handler
 // still works interrupts the call as the kernel would (watch(),
 // lib/pending-signals.ts, Tracer::InterruptNotified).
+import os from 'node:os';
 import { CallAbort, runLevel, runUndos } from '../call.js';
 import type { SupervisedChild } from '../child.js';
 import { errnoName } from '../errno.js';
@@ -13,6 +14,8 @@ import { interruptingSignals, lowestSignal, readSignalState, stopsGroup } from '
 import { signalName } from '../signals.js';
 import { syscallName } from '../syscalls/index.js';
 import { callSite, type InflightCall, type RouteHost } from './host.js';
+
+const { EIO } = os.constants.errno;
 
 export class NotifRoute {
   private readonly listeners = new Set<NativeNotifListener>();
@@ -178,10 +181,10 @@ export class NotifRoute {
         const name = syscallName(nr);
         const module = chain[0]?.module.name ?? '?';
         this.host.report({
-          module, syscall: name, nr, pid, tid, fault: 'invalid-result', detail: o, errno: 5,
+          module, syscall: name, nr, pid, tid, fault: 'invalid-result', detail: o, errno: EIO,
           message: `module "${module}": ${name} handler passed rewritten arguments to the kernel on the user-notification route; use route: 'ptrace' (the call failed with EIO)`,
         });
-        o = { type: 'error', errno: 5, code: 'EIO' };
+        o = { type: 'error', errno: EIO, code: 'EIO' };
       }
       const kind = o.type === 'kernel' ? NotifAnswer.Continue : NotifAnswer.Return;
       const value = o.type === 'return' ? BigInt.asIntN(64, o.value) : o.type === 'error' ? BigInt(-o.errno) : 0n;

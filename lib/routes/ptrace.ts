@@ -3,11 +3,14 @@
 // the thread waits, stopped, until answer() tells the tracer what it does.
 // observe() (site.runKernel) lets the kernel run the call and stops again at
 // its exit for the handler's final word.
+import os from 'node:os';
 import { CallAbort, runLevel, runUndos } from '../call.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
 import { Answer, type NativeEvent } from '../native.js';
 import { callSite, type RouteHost } from './host.js';
+
+const { ESRCH } = os.constants.errno;
 
 type CallEvent = Extract<NativeEvent, { type: 'call' }>;
 
@@ -83,7 +86,7 @@ export class PtraceRoute {
     const w = this.exitWaiters.get(key);
     if (w) {
       this.exitWaiters.delete(key);
-      w({ type: 'error', errno: 3, code: 'ESRCH' });
+      w({ type: 'error', errno: ESRCH, code: 'ESRCH' });
     }
   }
 
