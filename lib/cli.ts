@@ -5,213 +5,25 @@
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { safeText } from './call.js';
-import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
-import { builtinModules, loadBuiltinModule } from './modules/index.js';
+import { cliInteger, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, UsageError, type RunFlags } from './cli-flags.js';
+import { loadDecoder, parseExpressions, traceAlign, traceFormat, traceOutput, traceStrsize } from './cli-expr.js';
+import { containRejections, loadModuleRef } from './cli-modules.js';
+import { builtinModules } from './modules/index.js';
 import { StubTable } from './stub-table.js';
 import { allSyscalls } from './syscalls/index.js';
 import { strerror } from './errno.js';
-import { IntegerError, MAX_SAFE, parseSafeInteger, type IntegerSpec } from './integers.js';
+import { MAX_SAFE } from './integers.js';
 import { inheritedSpawnOptions, rawArgvTail, rawEnviron, takeInherited, type Inherited } from './inherited.js';
 import type { Supervisor as SupervisorT, SupervisorOptions } from './supervisor.js';
-import type { CaptureSpec, SyscallEvent } from './trace/events.js';
 
-/** The strace-style decoders (lib/trace/decode.ts), when built; raw hex otherwise. */
-interface Decoder {
-  captureSpec(nr: number, o: { strsize: number }): CaptureSpec[];
-  formatCall(c: { nr: number; args: readonly bigint[]; ret: bigint; mem: ReadonlyMap<string, Uint8Array | null> }, o: { strsize: number }): string;
-}
-
-async function loadDecoder(): Promise<Decoder | undefined> {
-  try {
-    return (await import('./trace/decode.js')) as Decoder;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A CLI number through the one strict parser (lib/integers.ts); its error is a usage error. */
-function cliInteger(text: string, spec: IntegerSpec): number {
-  try {
-    return parseSafeInteger(text, spec);
-  } catch (err) {
-    if (err instanceof IntegerError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-// strace parses -a and -s with string_to_uint: decimal, 0..INT_MAX.
-const traceAlign = (flags: RunFlags): number => (flags.columns === undefined ? 40 : cliInteger(flags.columns, { what: '-a', min: 0n, max: 2n ** 31n - 1n }));
-const traceStrsize = (flags: RunFlags): number => (flags.stringLimit === undefined ? 32 : cliInteger(flags.stringLimit, { what: '-s', min: 0n, max: 2n ** 31n - 1n }));
-
-function traceFormat(flags: RunFlags): 'text' | 'jsonl' {
-  const format = flags.json ? 'jsonl' : (flags.format ?? 'text');
-  if (format !== 'text' && format !== 'jsonl') throw new UsageError(`--format ${JSON.stringify(format)}: not a format (valid: text, jsonl)`);
-  return format;
-}
-
-/**
- * strace traces every call unless told otherwise (its default set is `all`):
- * an option of the trace output without -e trace= means trace=all. (-f is not
- * one: sysstub always follows, and -f alone stays a plain run.)
- */
-function impliesTrace(flags: RunFlags): boolean {
-  return flags.output !== undefined || flags.summaryOnly === true || flags.timestamps > 0 || flags.syscallTimes === true ||
-    flags.format !== undefined || flags.json === true || flags.stringLimit !== undefined || flags.columns !== undefined || flags.quiet > 0;
-}
-
-/** Wire the supervisor's trace events to strace-style output (-o, -c, -t, -T, --format). */
-async function traceOutput(sup: SupervisorT, flags: RunFlags): Promise<(() => void) | undefined> {
-  if (flags.trace === undefined) return undefined;
-  const { TraceOutput, rawFormatter } = await import('./trace/output.js');
-  const format = traceFormat(flags);
-  let fd = 2;
-  if (flags.output !== undefined) {
-    try {
-      fd = fs.openSync(flags.output, 'w');
-    } catch (err) {
-      throw new UsageError(`-o ${flags.output}: ${(err as Error).message}`);
-    }
-  }
-  const decode = await loadDecoder();
-  const strsize = traceStrsize(flags);
-  const formatCall = decode
-    ? (e: SyscallEvent) => {
-        const text = decode.formatCall({ nr: e.nr, args: e.args, ret: e.ret ?? 0n, mem: e.mem }, { strsize });
-        return e.ret === null ? text.replace(/ = [^=]*$/, ' = ?') : text;
-      }
-    : rawFormatter;
-  const out = new TraceOutput({
-    fd, format, timestamps: Math.min(flags.timestamps, 2) as 0 | 1 | 2, durations: flags.syscallTimes ?? false,
-    summary: flags.summaryOnly ?? false, formatCall, align: traceAlign(flags), quiet: flags.quiet,
-  });
-  sup.on('syscall', (e: SyscallEvent) => out.syscall(e));
-  sup.on('signal', (s: { pid: number; tid: number; signal: string | number; siginfo?: Uint8Array }) => out.signal(s.pid, s.tid, String(s.signal), s.siginfo));
-  sup.on('processExit', (x: { pid: number; code: number | null; signal: string | null }) => out.exit(x.pid, x.code, x.signal));
-  return () => {
-    out.finish();
-    if (fd !== 2) fs.closeSync(fd);
-  };
-}
+export { UsageError } from './cli-flags.js';
+export { loadModuleRef } from './cli-modules.js';
 
 const VERSION = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
-/** A usage error: one line on stderr, exit 2. */
-export class UsageError extends Error {}
-
-// The exit codes of env(1), nohup(1), timeout(1) and the shells.
-const EXIT_USAGE = 2;
-const EXIT_INTERNAL = 125;
-const EXIT_NOT_EXECUTABLE = 126;
-const EXIT_NOT_FOUND = 127;
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
-}
-
-/** -m NAME|PATH: a built-in module, or a .js/.mjs/.ts file whose default export is a module. */
-export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinition> {
-  const builtin = loadBuiltinModule(ref);
-  if (builtin) return builtin;
-  const looksLikePath = ref.includes('/') || /\.(m?js|ts|mts)$/.test(ref);
-  if (!looksLikePath) {
-    throw new UsageError(`unknown module "${ref}" (built-in: ${Object.keys(builtinModules).join(', ')}; or a path to a .js/.mjs/.ts file)`);
-  }
-  const file = path.resolve(ref);
-  if (!fs.existsSync(file)) throw new UsageError(`module file ${ref} not found`);
-  let mod: unknown;
-  try {
-    const ns: Record<string, unknown> = /\.m?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
-    mod = ns.default ?? ns.module;
-    // A factory (sync or async) runs here, so that its throw names the file too.
-    if (typeof mod === 'function') mod = await (mod as () => unknown)();
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const e = err as Error;
-    throw new UsageError(`cannot load module ${ref}: ${e?.name ?? 'Error'}: ${String(e?.message ?? e).split('\n')[0]}`);
-  }
-  if (!isModuleShaped(mod)) {
-    throw new UsageError(`module file ${ref} must default-export a module: defineModule({ name, syscalls }) or a plain object of that shape`);
-  }
-  // Check its handlers and keys now (a scratch table), so that the error names the file.
-  try {
-    new StubTable().load(mod);
-  } catch (err) {
-    throw new UsageError(`module file ${ref}: ${(err as Error).message}`);
-  }
-  return mod;
-}
-
-/** .ts modules are transpiled with the `typescript` package, when it is installed (types are not checked). */
-async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  let ts: typeof import('typescript');
-  try {
-    ts = (await import('typescript')).default;
-  } catch {
-    throw new UsageError(`loading ${path.basename(file)} needs the "typescript" package (npm i -D typescript), or compile it to .js`);
-  }
-  const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: file,
-  }).outputText;
-  // A sibling file, so that its relative and package imports resolve as the .ts would.
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sysstub.mjs`);
-  fs.writeFileSync(tmp, out);
-  try {
-    return await import(pathToFileURL(tmp).href);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-interface RunFlags {
-  module: string[];
-  stub: string[];
-  handlerTimeout?: string;
-  verbose?: boolean;
-  route?: string;
-  sealConstants?: boolean;
-  expr: string[];
-  inject: string[];
-  fault: string[];
-  trace?: string;
-  output?: string;
-  stringLimit?: string;
-  summaryOnly?: boolean;
-  timestamps: number;
-  syscallTimes?: boolean;
-  format?: string;
-  json?: boolean;
-  columns?: string;
-  quiet: number;
-}
-
-/** -e inject=... / -e fault=... / --inject / --fault: the faults module, on top of every other. */
-async function faultRules(flags: RunFlags): Promise<import('./faults/expr.js').FaultRule[]> {
-  const { parseFaultExpr, ExprError } = await import('./faults/expr.js');
-  const all: [string, 'inject' | 'fault'][] = [
-    ...flags.inject.map((e) => [e, 'inject'] as [string, 'inject']),
-    ...flags.fault.map((e) => [e, 'fault'] as [string, 'fault']),
-  ];
-  for (const e of flags.expr) {
-    const m = /^(\w+)=(.*)$/s.exec(e);
-    const q = m?.[1];
-    if (q === 'inject' || q === 'fault') all.push([m![2], q]);
-    else if (q === 'trace') flags.trace = m![2];
-    else if (q === 'abbrev' || q === 'verbose' || q === 'raw' || q === 'signal' || q === 'read' || q === 'write' || q === 'status' || q === 'quiet' || q === 'kvm' || q === 'decode-fds') {
-      throw new UsageError(`-e ${q}=: not supported by sysstub yet (supported: trace=, inject=, fault=)`);
-    } else throw new UsageError(`-e ${JSON.stringify(e)}: expected trace=SET, inject=SET:... or fault=SET:...`);
-  }
-  return all.map(([e, kind]) => {
-    try {
-      return parseFaultExpr(e, kind);
-    } catch (err) {
-      if (err instanceof ExprError) throw new UsageError(`bad ${kind} expression: ${err.message}`);
-      throw err;
-    }
-  });
 }
 
 function parseTimeout(v: string | undefined): number | null | undefined {
@@ -221,7 +33,8 @@ function parseTimeout(v: string | undefined): number | null | undefined {
   return cliInteger(v, { what: '--handler-timeout', min: 1n, max: MAX_SAFE });
 }
 
-async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
+/** The Supervisor the flags ask for, and whether it traces calls (trace output then). */
+async function makeSupervisor(flags: RunFlags): Promise<{ sup: SupervisorT; traced: boolean }> {
   // Every option is checked before anything loads or runs, traced or not.
   const handlerTimeout = parseTimeout(flags.handlerTimeout);
   traceAlign(flags);
@@ -229,8 +42,7 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
   traceFormat(flags);
   const modules = [];
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
-  const rules = await faultRules(flags);
-  if (flags.trace === undefined && impliesTrace(flags)) flags.trace = 'all';
+  const { trace: traceSet, rules } = await parseExpressions(flags);
   if (rules.length) {
     const { faults } = await import('./modules/faults.js');
     modules.push(faults(rules, 'inject'));
@@ -241,11 +53,11 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
       throw new UsageError(`--route: "${flags.route}" is not a route (valid: auto, ptrace)`);
     }
     let trace: SupervisorOptions['trace'];
-    if (flags.trace !== undefined) {
+    if (traceSet !== undefined) {
       const { parseSyscallSet, ExprError } = await import('./faults/expr.js');
       let syscalls: number[];
       try {
-        syscalls = parseSyscallSet(flags.trace);
+        syscalls = parseSyscallSet(traceSet);
       } catch (err) {
         if (err instanceof ExprError) throw new UsageError(`bad trace set: ${err.message}`);
         throw err;
@@ -254,43 +66,18 @@ async function makeSupervisor(flags: RunFlags): Promise<SupervisorT> {
       const strsize = traceStrsize(flags);
       trace = { syscalls, capture: decode ? (nr) => decode.captureSpec(nr, { strsize }) : () => [] };
     }
-    return new Supervisor({
+    const sup = new Supervisor({
       trace,
       modules, stubs: flags.stub, handlerTimeout,
       route: flags.route as 'auto' | 'ptrace' | undefined,
       // Nothing loads later in the CLI: a plain error= rule can be the filter's own answer.
       sealConstants: flags.sealConstants ?? rules.length > 0,
     });
+    return { sup, traced: trace !== undefined };
   } catch (err) {
     if (err instanceof TypeError) throw new UsageError(err.message);
     throw err;
   }
-}
-
-/**
- * A promise a module's code rejects and never awaits (`Promise.reject()` in a
- * handler) would end Node, and with it sysstub and the traced program. It is
- * a handler failure like the others: one line on stderr, named after the
- * module file its stack points into when it has one, and the program goes on.
- */
-function containRejections(refs: readonly string[]): void {
-  const files = refs.filter((r) => !loadBuiltinModule(r)).map((ref) => ({ ref, file: path.resolve(ref) }));
-  process.on('unhandledRejection', (reason) => {
-    const e = reason as Error | undefined;
-    const isError = e instanceof Error;
-    const text = safeText(() => (isError ? `${e.name}: ${String(e.message).split('\n')[0]}` : String(reason).split('\n')[0]));
-    const stack = safeText(() => (isError && typeof e.stack === 'string' ? e.stack : '')).split('\n');
-    for (const { ref, file } of files) {
-      // A .ts module runs from a transpiled sibling, .<name>.<pid>.sysstub.mjs.
-      const marks = [pathToFileURL(file).href, file, path.join(path.dirname(file), `.${path.basename(file)}.`)];
-      const frame = stack.find((l) => /^\s+at /.test(l) && marks.some((m) => l.includes(m)));
-      if (frame === undefined) continue;
-      const where = /:(\d+):(\d+)\)?$/.exec(frame);
-      process.stderr.write(`sysstub: module ${ref}: unhandled promise rejection: ${text}${where ? ` (${path.basename(file)}:${where[1]}:${where[2]})` : ''}; the program goes on\n`);
-      return;
-    }
-    process.stderr.write(`sysstub: unhandled promise rejection: ${text}; the program goes on\n`);
-  });
 }
 
 /**
@@ -313,8 +100,8 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   // would open its inspector); what arrives meanwhile waits for the program.
   const { native: addon } = await import('./native.js');
   addon().holdSignals(RELAYED.reduce((m, n) => m | (1n << BigInt(n - 1)), 0n));
-  const sup = await makeSupervisor(flags);
-  const finishTrace = await traceOutput(sup, flags);
+  const { sup, traced } = await makeSupervisor(flags);
+  const finishTrace = await traceOutput(sup, flags, traced);
   const { native } = await import('./native.js');
   if (flags.verbose) {
     const slots = sup.table.wiredNumbers().map((nr) => `${nr}:${sup.slotRoute(nr)}`);

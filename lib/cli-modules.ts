@@ -1,0 +1,92 @@
+// The CLI's -m: built-in modules by name, module files (.js, .mjs, .ts) by
+// path, checked at load so that an error names the file; and the rejections
+// a module's code leaves unhandled, contained as handler failures.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { safeText } from './call.js';
+import { UsageError } from './cli-flags.js';
+import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
+import { builtinModules, loadBuiltinModule } from './modules/index.js';
+import { StubTable } from './stub-table.js';
+
+/** -m NAME|PATH: a built-in module, or a .js/.mjs/.ts file whose default export is a module. */
+export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinition> {
+  const builtin = loadBuiltinModule(ref);
+  if (builtin) return builtin;
+  const looksLikePath = ref.includes('/') || /\.(m?js|ts|mts)$/.test(ref);
+  if (!looksLikePath) {
+    throw new UsageError(`unknown module "${ref}" (built-in: ${Object.keys(builtinModules).join(', ')}; or a path to a .js/.mjs/.ts file)`);
+  }
+  const file = path.resolve(ref);
+  if (!fs.existsSync(file)) throw new UsageError(`module file ${ref} not found`);
+  let mod: unknown;
+  try {
+    const ns: Record<string, unknown> = /\.m?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
+    mod = ns.default ?? ns.module;
+    // A factory (sync or async) runs here, so that its throw names the file too.
+    if (typeof mod === 'function') mod = await (mod as () => unknown)();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const e = err as Error;
+    throw new UsageError(`cannot load module ${ref}: ${e?.name ?? 'Error'}: ${String(e?.message ?? e).split('\n')[0]}`);
+  }
+  if (!isModuleShaped(mod)) {
+    throw new UsageError(`module file ${ref} must default-export a module: defineModule({ name, syscalls }) or a plain object of that shape`);
+  }
+  // Check its handlers and keys now (a scratch table), so that the error names the file.
+  try {
+    new StubTable().load(mod);
+  } catch (err) {
+    throw new UsageError(`module file ${ref}: ${(err as Error).message}`);
+  }
+  return mod;
+}
+
+/** .ts modules are transpiled with the `typescript` package, when it is installed (types are not checked). */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    throw new UsageError(`loading ${path.basename(file)} needs the "typescript" package (npm i -D typescript), or compile it to .js`);
+  }
+  const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: file,
+  }).outputText;
+  // A sibling file, so that its relative and package imports resolve as the .ts would.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sysstub.mjs`);
+  fs.writeFileSync(tmp, out);
+  try {
+    return await import(pathToFileURL(tmp).href);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * A promise a module's code rejects and never awaits (`Promise.reject()` in a
+ * handler) would end Node, and with it sysstub and the traced program. It is
+ * a handler failure like the others: one line on stderr, named after the
+ * module file its stack points into when it has one, and the program goes on.
+ */
+export function containRejections(refs: readonly string[]): void {
+  const files = refs.filter((r) => !loadBuiltinModule(r)).map((ref) => ({ ref, file: path.resolve(ref) }));
+  process.on('unhandledRejection', (reason) => {
+    const e = reason as Error | undefined;
+    const isError = e instanceof Error;
+    const text = safeText(() => (isError ? `${e.name}: ${String(e.message).split('\n')[0]}` : String(reason).split('\n')[0]));
+    const stack = safeText(() => (isError && typeof e.stack === 'string' ? e.stack : '')).split('\n');
+    for (const { ref, file } of files) {
+      // A .ts module runs from a transpiled sibling, .<name>.<pid>.sysstub.mjs.
+      const marks = [pathToFileURL(file).href, file, path.join(path.dirname(file), `.${path.basename(file)}.`)];
+      const frame = stack.find((l) => /^\s+at /.test(l) && marks.some((m) => l.includes(m)));
+      if (frame === undefined) continue;
+      const where = /:(\d+):(\d+)\)?$/.exec(frame);
+      process.stderr.write(`sysstub: module ${ref}: unhandled promise rejection: ${text}${where ? ` (${path.basename(file)}:${where[1]}:${where[2]})` : ''}; the program goes on\n`);
+      return;
+    }
+    process.stderr.write(`sysstub: unhandled promise rejection: ${text}; the program goes on\n`);
+  });
+}
