@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, root, runCli, runNative } from './helpers.js';
+import { cli, fixture, procState, root, runCli, runNative } from './helpers.js';
 import { needs, probe } from './probes.js';
 
 const VERSION = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -63,16 +63,6 @@ function expectUsageError(r: { stdout: string; stderr: string; exitCode: number 
   expect(r.stderr).not.toMatch(/^\s+at /m);
   if (match !== undefined) expect(ls[0]).toMatch(match);
   return ls[0];
-}
-
-/** State letter of a process from /proc/PID/stat ('R', 'S', 't', 'Z', ...), or 'gone'. */
-function procState(pid: number): string {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return 'gone';
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 // Shared test helpers: fixture paths, running a program natively and under
 // sysstub with the same stdio, and the CLI.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorOptions } from '../lib/index.js';
@@ -88,3 +89,31 @@ export function trappedCalls(stats: { handlerCalls: number; nativeAnswers: numbe
 
 /** strace is on this machine (CI installs it); parity tests skip without it: needs('strace') says why. */
 export const haveStrace = probe.strace !== null;
+
+/** State letter of a process from /proc/PID/stat ('R', 'S', 't', 'Z', ...), or 'gone'. */
+export function procState(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+  } catch {
+    return 'gone';
+  }
+}
+
+/**
+ * After ms, SIGKILL the process group of child (spawned with detached: true,
+ * so that everything it started goes too), or child alone when that fails.
+ * hung() says whether it fired; cancel() when the child has ended.
+ */
+export function killGroupAfter(child: ChildProcess, ms: number): { hung(): boolean; cancel(): void } {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, ms);
+  return { hung: () => fired, cancel: () => clearTimeout(timer) };
+}

@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { cli, killGroupAfter, root } from '../helpers.js';
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The CLI, executable: run as a program, never as `node bin/sysstub.js`. */
-export const cli = path.join(root, 'bin', 'sysstub.js');
+// The CLI (bin/sysstub.js), executable: run as a program, never as `node bin/sysstub.js`.
+export { cli, root };
 /** Scripts the cases run (shell, Python, Perl, JavaScript, makefiles). */
 export const scripts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scripts');
 export const script = (name: string): string => path.join(scripts, name);
@@ -84,23 +84,15 @@ export function runRaw(
     const child = spawn(file, args, { stdio: opts.stdio ?? 'pipe', env: opts.env ?? baseEnv(), cwd: opts.cwd, detached: true });
     let stdout = '';
     let stderr = '';
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, opts.killMs ?? 60_000);
+    const killer = killGroupAfter(child, opts.killMs ?? 60_000);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin!.on('error', () => {});
     child.stdin!.end(opts.input ?? '');
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code, signal, hung });
+      killer.cancel();
+      resolve({ stdout, stderr, code, signal, hung: killer.hung() });
     });
   });
 }

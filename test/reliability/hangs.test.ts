@@ -13,14 +13,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { needs, onlyIf } from '../probes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, fixture, killGroupAfter, procState } from '../helpers.js';
 import { run } from '../../lib/index.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'bin', 'sysstub.js');
-const fixture = (name: string): string => path.join(root, 'build', 'Release', name);
 
 function have(tool: string, args: string[]): boolean {
   try {
@@ -56,7 +53,6 @@ function start(file: string, args: string[], killMs: number): Live {
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
-  let hung = false;
   child.stdin!.on('error', () => {});
   child.stdin!.end();
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -72,32 +68,15 @@ function start(file: string, args: string[], killMs: number): Live {
     const nl = out.indexOf('\n');
     if (nl >= 0) gotLine(out.slice(0, nl));
   });
-  const timer = setTimeout(() => {
-    hung = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }, killMs);
+  const killer = killGroupAfter(child, killMs);
   const ended = new Promise<Ended>((resolve) => {
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      killer.cancel();
       noLine(new Error(`exited before printing a line; stderr: ${err}`));
-      resolve({ code, signal, hung, stdout: out, stderr: err });
+      resolve({ code, signal, hung: killer.hung(), stdout: out, stderr: err });
     });
   });
   return { child, stdout: () => out, stderr: () => err, firstLine, ended };
-}
-
-/** State letter of a process from /proc/PID/stat, or 'gone'. */
-function procState(pid: number): string {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return 'gone';
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

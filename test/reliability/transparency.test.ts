@@ -11,12 +11,9 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, fixture, killGroupAfter } from '../helpers.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'bin', 'sysstub.js');
-const fixture = (name: string): string => path.join(root, 'build', 'Release', name);
 const node = process.execPath;
 
 interface Raw {
@@ -193,22 +190,14 @@ function startDetached(file: string, args: string[], killMs = 20_000): Detached 
   const child = spawn(file, args, { stdio: 'pipe', detached: true });
   let out = '';
   let err = '';
-  let hung = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   child.stdin.on('error', () => {});
-  const timer = setTimeout(() => {
-    hung = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }, killMs);
+  const killer = killGroupAfter(child, killMs);
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; hung: boolean }>((resolve) => {
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, hung });
+      killer.cancel();
+      resolve({ code, signal, hung: killer.hung() });
     });
   });
   return { pid: child.pid!, stdout: () => out, stderr: () => err, closeStdin: () => child.stdin.end(), ended };
