@@ -78,6 +78,35 @@ export const enum NotifAnswer {
   Continue = 1,
 }
 
+/** What a trace capture copies (native/trace_capture.h Capture::Kind). */
+export const enum CaptureKind {
+  Buf = 0,
+  CString = 1,
+  StringVector = 2,
+}
+
+/** Where a capture's length comes from (native/trace_capture.h Capture::len_kind). */
+export const enum CaptureLen {
+  Arg = 0,
+  Ret = 1,
+  Fixed = 2,
+}
+
+/** One piece of tracee memory to copy for a traced call's line. */
+export interface NativeCapture {
+  /** The argument that points at it. */
+  arg: number;
+  /** Copied at the call's exit (what it wrote), else at its entry. */
+  atExit: boolean;
+  kind: CaptureKind;
+  lenKind: CaptureLen;
+  /** The argument holding the length (Arg), or the size (Fixed). */
+  lenValue: number;
+  max: number;
+  /** Length units in bytes (an array of structs). */
+  scale: number;
+}
+
 /** A counted constant (strace's when=), decided natively with per-thread counters (native/counted_rule.h). */
 export interface NativeCountedRule {
   first: number;
@@ -113,7 +142,7 @@ export interface TracerStats {
 export interface NativeTracer extends NativeSlotTable {
   spawn(opts: NativeSpawnOptions): number;
   /** Trace nr, capturing [arg, atExit, kind, lenKind, lenValue, max, scale] per capture (trace/events.ts). */
-  setTraced(nr: number, captures: [number, boolean, number, number, number, number, number][]): void;
+  setTraced(nr: number, captures: NativeCapture[]): void;
   /** Answer the call stopped as (tid, seq); args[i] replaces argument i where defined (see Answer). */
   answer(tid: number, seq: bigint, kind: Answer, value: bigint, args?: (bigint | undefined)[]): void;
   ref(): void;

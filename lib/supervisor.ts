@@ -18,7 +18,7 @@ import { signalName, signalNames, sigmask } from './signals.js';
 import { closeParentEnds, emptyStdio, parentStreams, prepareStdio, stdioEntries } from './stdio.js';
 import { StubTable } from './stub-table.js';
 import { parseSyscallSet } from './faults/expr.js';
-import { captureTuple, toSyscallEvent, type CaptureSpec } from './trace/events.js';
+import { nativeCapture, toSyscallEvent, type CaptureSpec } from './trace/events.js';
 
 export { SpawnError, SupervisedChild, type Bytes, type ExitResult, type SpawnOptions, type StdioOption } from './child.js';
 
@@ -165,7 +165,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
       for (const nr of this.table.traced) {
         const specs = this.captureOf!(nr);
         this.captures.set(nr, specs);
-        tracer.setTraced(nr, specs.map(captureTuple));
+        tracer.setTraced(nr, specs.map(nativeCapture));
       }
     }
 

@@ -48,9 +48,9 @@ int64_t ToI64(const Napi::Value& v, const char* what) {
   return v.As<Napi::BigInt>().Int64Value(&lossless);
 }
 
-uint32_t U32Field(const Napi::Object& o, const char* name) {
+uint32_t U32Field(const Napi::Object& o, const char* name, const char* what = "counted rule") {
   Napi::Value v = o.Get(name);
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("counted rule: ") + name + " must be a number");
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(what) + ": " + name + " must be a number");
   return v.As<Napi::Number>().Uint32Value();
 }
 
@@ -336,22 +336,24 @@ Napi::Value TracerWrap::JS_setCounted(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// setTraced(nr, captures): trace nr; captures is an array of
-// [arg, atExit, kind (0 buf, 1 cstr, 2 strv), lenKind (0 arg, 1 ret, 2 fixed), lenValue, max, scale].
+// setTraced(nr, captures: NativeCapture[]): trace nr, copying each capture
+// { arg, atExit, kind, lenKind, lenValue, max, scale } (trace_capture.h).
 Napi::Value TracerWrap::JS_setTraced(const Napi::CallbackInfo& info) {
   if (!tracer_) return info.Env().Undefined();
   CaptureList list;
   Napi::Array a = info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Array c = a.Get(i).As<Napi::Array>();
+    Napi::Object c = a.Get(i).As<Napi::Object>();
     Capture cap;
-    cap.arg = static_cast<uint8_t>(c.Get(0u).As<Napi::Number>().Uint32Value());
-    cap.at_exit = c.Get(1u).ToBoolean();
-    cap.kind = static_cast<Capture::Kind>(c.Get(2u).As<Napi::Number>().Uint32Value());
-    cap.len_kind = static_cast<uint8_t>(c.Get(3u).As<Napi::Number>().Uint32Value());
-    cap.len_value = c.Get(4u).As<Napi::Number>().Uint32Value();
-    cap.max = c.Get(5u).As<Napi::Number>().Uint32Value();
-    cap.scale = c.Length() > 6 ? c.Get(6u).As<Napi::Number>().Uint32Value() : 1;
+    cap.arg = static_cast<uint8_t>(U32Field(c, "arg", "capture"));
+    cap.at_exit = c.Get("atExit").ToBoolean();
+    uint32_t kind = U32Field(c, "kind", "capture");
+    if (kind > 2) throw Napi::RangeError::New(info.Env(), "capture: kind must be a CaptureKind (0..2)");
+    cap.kind = static_cast<Capture::Kind>(kind);
+    cap.len_kind = static_cast<uint8_t>(U32Field(c, "lenKind", "capture"));
+    cap.len_value = U32Field(c, "lenValue", "capture");
+    cap.max = U32Field(c, "max", "capture");
+    cap.scale = U32Field(c, "scale", "capture");
     if (cap.scale == 0) cap.scale = 1;
     list.push_back(cap);
   }

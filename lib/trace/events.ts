@@ -1,6 +1,7 @@
 // Traced calls as typed events: what the tracer thread reports for every call
 // of a traced syscall (its arguments, its result, its times, and the tracee
 // memory captured at entry and exit so that it can be decoded afterwards).
+import { CaptureKind, CaptureLen, type NativeCapture } from '../native.js';
 import { errnoName } from '../errno.js';
 import { syscallName } from '../syscalls/index.js';
 
@@ -27,12 +28,12 @@ export interface SyscallEvent {
 }
 
 /** The native tuple form of a CaptureSpec (native/trace_capture.h): [arg, atExit, kind, lenKind, lenValue, max, scale]. */
-export function captureTuple(c: CaptureSpec): NativeCapture {
-  const [lenKind, value, scale] = 'arg' in c.len ? [0, c.len.arg, c.len.scale ?? 1] : 'ret' in c.len ? [1, 0, c.len.scale ?? 1] : [2, c.len.size, 1];
-  return [c.arg, c.at === 'exit', c.kind === 'buf' ? 0 : c.kind === 'cstr' ? 1 : 2, lenKind, value, c.max, scale];
+/** A CaptureSpec as the tracer takes it (native/trace_capture.h Capture). */
+export function nativeCapture(c: CaptureSpec): NativeCapture {
+  const [lenKind, lenValue, scale] = 'arg' in c.len ? [CaptureLen.Arg, c.len.arg, c.len.scale ?? 1] : 'ret' in c.len ? [CaptureLen.Ret, 0, c.len.scale ?? 1] : [CaptureLen.Fixed, c.len.size, 1];
+  const kind = c.kind === 'buf' ? CaptureKind.Buf : c.kind === 'cstr' ? CaptureKind.CString : CaptureKind.StringVector;
+  return { arg: c.arg, atExit: c.at === 'exit', kind, lenKind, lenValue, max: c.max, scale };
 }
-
-export type NativeCapture = [number, boolean, number, number, number, number, number];
 
 /** Parse the tracer's capture blob: repeated [u8 index][i32 length, -1 unreadable][bytes]. */
 export function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<string, Uint8Array | null> {
