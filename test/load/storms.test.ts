@@ -33,7 +33,9 @@ describe.each(ROUTES)('route %s', (route) => {
 
   for (const args of [['exit-inflight', '16'], ['exec-inflight', '16', '5']]) {
     it(`${args[0]}: load_mix ${args.join(' ')}: the process ends cleanly with calls in flight`, async () => {
-      const r = await runMix(api, { args, route });
+      // No toggling: with the module unloaded, answers are the native ENOSYS
+      // and no handler might run before the process ends (seen under ASan).
+      const r = await runMix(api, { args, route, toggle: false });
       const irregular = r.tracker.irregular();
       expect(
         {
