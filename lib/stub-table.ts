@@ -178,7 +178,9 @@ export class StubTable {
    */
   pushTo(target: NativeSlotTable, nr: number): void {
     const counted = this.topCounted(nr);
-    if (counted) {
+    // Natively only with nothing but the slot's bottom below it: a call the
+    // rule lets pass must reach the handlers below, and JS counts then (call.ts).
+    if (counted && this.stacks.get(nr)!.length === 1) {
       const { first, last, step } = counted.when;
       const c = counted.constant;
       target.setCounted(nr, {

@@ -120,6 +120,17 @@ describe('64-bit constant values arrive exactly', () => {
       expect(r.stdout).toBe('ret=-1 ENOSYS\nret=0x7ffffffffffffff0\nret=-1 ENOSYS\n');
     });
 
+    it(`route ${route}: a counted constant over a handler: the calls it lets pass reach the handler`, async () => {
+      // Regression: the native counted rule answered the others ENOSYS (a stub
+      // slot's bottom) instead of sending them down to the handler below.
+      const below = { name: 'below', syscalls: { 400: () => 7 } } as unknown as Module;
+      const top = { name: 'top', syscalls: { 400: { errno: 'EPERM', when: '2..3' } } } as unknown as Module;
+      const r = await run([fixture('raw_calls'), '400', '4'], { modules: [below, top], stubs: [400], route, timeout: 20_000 });
+      expect(r.timedOut).toBe(false);
+      expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: '' });
+      expect(r.stdout).toBe('ret=0x7\nret=-1 EPERM\nret=-1 EPERM\nret=0x7\n');
+    });
+
     it(`route ${route}: faults({ 400: { retval: 0x7ffffffffffffff0n, when: '2' } })`, async () => {
       const r = await run([fixture('raw_calls'), '400', '3'], {
         modules: [faults({ '400': { retval: 0x7ffffffffffffff0n, when: '2' } })],
