@@ -246,20 +246,29 @@ export class StreamQueue {
  * accumulate. Use get() then release() around every use.
  */
 export class StreamTable {
-  readonly #queues = new Map<string, StreamQueue>();
+  readonly #queues = new Map<string, { queue: StreamQueue; users: number }>();
 
+  /** The queue under key, created when needed; each get() is paired with a release(). */
   get(key: string): StreamQueue {
-    let q = this.#queues.get(key);
-    if (q === undefined) {
-      q = new StreamQueue();
-      this.#queues.set(key, q);
+    let e = this.#queues.get(key);
+    if (e === undefined) {
+      e = { queue: new StreamQueue(), users: 0 };
+      this.#queues.set(key, e);
     }
-    return q;
+    e.users++;
+    return e.queue;
   }
 
-  /** Forget the queue under key if it holds nothing and nobody waits on it. */
+  /**
+   * One user less; the queue under key goes once nobody uses it and it holds
+   * nothing. Counted, so that a waiter woken by a put but not yet waiting
+   * again keeps the queue it will wait on (two getpmsg on one pipe).
+   */
   release(key: string): void {
-    if (this.#queues.get(key)?.idle === true) this.#queues.delete(key);
+    const e = this.#queues.get(key);
+    if (e === undefined) return;
+    if (e.users > 0) e.users--;
+    if (e.users === 0 && e.queue.idle) this.#queues.delete(key);
   }
 
   /** Streams with a live queue. */

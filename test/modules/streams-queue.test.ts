@@ -215,15 +215,17 @@ describe('waiting', () => {
 });
 
 describe('StreamTable', () => {
-  it('keeps one queue per key and drops idle ones on release', () => {
+  it('keeps one queue per key and drops idle ones once every user released it', () => {
     const t = new StreamTable();
     const a = t.get('0:1');
     expect(t.get('0:1')).toBe(a);
+    t.release('0:1');
     expect(t.get('0:2')).not.toBe(a);
+    t.release('0:2');
+    expect(t.size).toBe(1); // '0:2' went; '0:1' is still in use
     a.put(msg(0, 'x'));
     t.release('0:1');
-    t.release('0:2');
-    expect(t.size).toBe(1);
+    expect(t.size).toBe(1); // not idle: it holds a message
     expect(t.get('0:1')).toBe(a);
     drain(a);
     t.release('0:1');

@@ -225,6 +225,23 @@ describe('streams handlers, in-process', () => {
     expect(await dead).toBe('EINTR');
   });
 
+  it('two getpmsg waiting on one stream both get a message (regression: the second waited for ever)', async () => {
+    // One put wakes both waiters; the one that takes the message used to drop
+    // the (empty, unwaited) queue while the other was woken but not waiting
+    // again, so the next put went to a new queue it never looked at.
+    const c = new Caller(streams());
+    const first = c.get(rwBlocking, { flags: MSG_BAND });
+    const second = c.get(rwBlocking, { flags: MSG_BAND });
+    await new Promise((r) => setTimeout(r, 20));
+    await c.put(rw, null, 'a');
+    await c.put(rw, null, 'b');
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error('stuck')), 5000);
+    const got = await Promise.race([Promise.all([first, second]), new Promise<string>((r) => ac.signal.addEventListener('abort', () => r('stuck')))]);
+    clearTimeout(timer);
+    expect(got).toEqual(['band 0 ctl - data "a"', 'band 0 ctl - data "b"']);
+  });
+
   it('declares getpmsg without a handler timeout: it may block for ever', () => {
     const spec = streams().syscalls.getpmsg;
     expect(typeof spec === 'object' && 'timeout' in spec && spec.timeout).toBe(null);
