@@ -4,7 +4,7 @@
 // reaches JS and its answer goes back; they read side by side.
 import type { CallAbort, CallSite, HandlerReport } from '../call.js';
 import type { SyscallArgs } from '../module.js';
-import type { NativeNotifListener, NativeTracer } from '../native.js';
+import type { NativeTracer } from '../native.js';
 import type { ProcessTree } from '../process-tree.js';
 import type { StubTable } from '../stub-table.js';
 import { syscallName } from '../syscalls/index.js';
@@ -21,16 +21,6 @@ export interface RouteHost {
   updateRef(): void;
   report(r: HandlerReport): void;
   emit(event: string, payload: unknown): boolean;
-}
-
-/** A call whose handler has not answered yet. */
-export interface InflightCall {
-  ctl: CallAbort;
-  /** notif route: the listener and notification id, for validity checks. */
-  listener?: NativeNotifListener;
-  id?: bigint;
-  /** notif route: a signal for the thread group was pending at the last look (NotifRoute.watch). */
-  sharedSeen?: boolean;
 }
 
 /** The CallSite a chain of handlers runs against (call.ts). */

@@ -13,9 +13,19 @@ import { native, NotifAnswer, type NativeEvent, type NativeNotifListener } from 
 import { interruptingSignals, lowestSignal, readSignalState, stopsGroup } from '../pending-signals.js';
 import { signalName } from '../signals.js';
 import { syscallName } from '../syscalls/index.js';
-import { callSite, type InflightCall, type RouteHost } from './host.js';
+import { callSite, type RouteHost } from './host.js';
 
 const { EIO } = os.constants.errno;
+
+/** A notification whose handler has not answered yet. */
+interface InflightCall {
+  ctl: CallAbort;
+  listener: NativeNotifListener;
+  /** Set once the handler went async (the view then belongs to the next notification). */
+  id?: bigint;
+  /** A signal for the thread group was pending at the last look (watch()). */
+  sharedSeen?: boolean;
+}
 
 export class NotifRoute {
   private readonly listeners = new Set<NativeNotifListener>();
@@ -226,7 +236,7 @@ export class NotifRoute {
       for (const [tid, c] of this.byTid) {
         if (c.ctl.aborted || c.id === undefined) continue;
         pending++;
-        if (!c.listener!.isValid(c.id)) {
+        if (!c.listener.isValid(c.id)) {
           c.ctl.abort(new Error('interrupted by a signal, or the thread died'));
           continue;
         }
@@ -253,6 +263,6 @@ export class NotifRoute {
   private interrupt(tid: number, c: InflightCall, signal: number): void {
     c.ctl.abort(new Error(`interrupted by ${String(signalName(signal))}`));
     if (this.byTid.get(tid) === c) this.byTid.delete(tid);
-    this.host.tracer()?.interruptNotified(tid, c.listener!, c.id!);
+    this.host.tracer()?.interruptNotified(tid, c.listener, c.id!);
   }
 }
