@@ -2,17 +2,19 @@
 // handler sees, result normalisation, per-handler timeouts and reports.
 // Every path ends in exactly one Outcome: a crashing, lying or hanging handler
 // fails its call with a defined errno instead of leaving the tracee stopped.
+import os from 'node:os';
 import { errnoName } from './errno.js';
 import { whenMatches } from './faults/expr.js';
 import { native } from './native.js';
 import { setLongTimeout } from './timers.js';
 import { SyscallError, type Call, type HandlerResult, type Outcome, type SyscallArgs } from './module.js';
 import { EMPTY_STUB_ERRNO, type HandlerEntry, type SlotBottom } from './stub-table.js';
+import { syscallName } from './syscalls/index.js';
 
 /** errno of a call whose handler threw something that is not a SyscallError, or returned an invalid result. */
-export const HANDLER_FAULT_ERRNO = 5; // EIO
+export const HANDLER_FAULT_ERRNO = os.constants.errno.EIO;
 /** errno of a call whose handler did not answer within its timeout. */
-export const HANDLER_TIMEOUT_ERRNO = 110; // ETIMEDOUT
+export const HANDLER_TIMEOUT_ERRNO = os.constants.errno.ETIMEDOUT;
 
 export type HandlerFault = 'threw' | 'invalid-result' | 'timeout';
 
@@ -55,35 +57,84 @@ export class CallAbort {
   }
 }
 
-export interface CallSite {
-  nr: number;
-  name: string;
-  pid: number;
-  tid: number;
-  /** The call's arguments, materialised on first use (cached by the caller). */
-  loadArgs(): SyscallArgs;
-  abort: CallAbort;
-  bottom: SlotBottom;
-  defaultTimeout: number | null;
-  report(r: HandlerReport): void;
-  /** notif route: false once the notification is gone (seccomp_unotify(2) NOTIF_ID_VALID). */
-  validate?: () => boolean;
-  /** Undos registered with call.onAbandoned(). */
-  undo?: (() => void)[];
-  /** Set once the call was answered (or abandoned): its memory is no longer the handler's. */
-  done?: boolean;
-  /** ptrace route, real calls: run the call in the kernel now and resolve to its result. */
-  runKernel?: (args: SyscallArgs) => Promise<Outcome>;
+/**
+ * What a route provides for one trapped call (routes/ptrace.ts and
+ * routes/notif.ts each implement it once): the only route-specific parts of
+ * running a call's handlers.
+ */
+export interface RouteCall {
+  /** The call's arguments, read on first use. */
+  args(): SyscallArgs;
+  /**
+   * False once the call is gone: the notif route asks NOTIF_ID_VALID
+   * (seccomp_unotify(2)) around memory access, as the tid may have died and
+   * been reused; a thread in a ptrace stop cannot vanish unnoticed.
+   */
+  valid(): boolean;
+  /** Run the call in the kernel now and resolve to its result: ptrace route only (observe()). */
+  runKernel?(args: SyscallArgs): Promise<Outcome>;
 }
 
-/** Run a call's undos after its answer could not be delivered; a throwing undo is reported, not fatal. */
-export function runUndos(site: CallSite): void {
-  for (const fn of site.undo?.splice(0) ?? []) {
-    try {
-      fn();
-    } catch (err) {
-      process.stderr.write(`sysstub: an onAbandoned() undo for ${site.name} (tid ${site.tid}) threw: ${(err as Error)?.stack ?? err}\n`);
+/** The context a chain of handlers runs in: the call, its route, its abandonment, its undos. */
+export class CallSite {
+  readonly name: string;
+  private undos: (() => void)[] | undefined;
+  private settled = false;
+  private kernelRun = false;
+
+  constructor(
+    readonly nr: number,
+    readonly pid: number,
+    readonly tid: number,
+    readonly route: RouteCall,
+    readonly abort: CallAbort,
+    readonly bottom: SlotBottom,
+    readonly defaultTimeout: number | null,
+    readonly report: (r: HandlerReport) => void,
+  ) {
+    this.name = syscallName(nr);
+  }
+
+  /** Answered or abandoned: its memory is no longer the handler's. */
+  get over(): boolean {
+    return this.settled || this.abort.aborted;
+  }
+
+  onAbandoned(undo: () => void): void {
+    (this.undos ??= []).push(undo);
+  }
+
+  get hasUndos(): boolean {
+    return this.undos !== undefined && this.undos.length > 0;
+  }
+
+  /**
+   * The chain produced its outcome: true when the route should deliver it,
+   * false (and the undos run) when the call was abandoned meanwhile.
+   */
+  settle(): boolean {
+    this.settled = true;
+    if (!this.abort.aborted) return true;
+    this.runUndos();
+    return false;
+  }
+
+  /** Run the undos after an answer could not be delivered; a throwing undo is reported, not fatal. */
+  runUndos(): void {
+    for (const fn of this.undos?.splice(0) ?? []) {
+      try {
+        fn();
+      } catch (err) {
+        process.stderr.write(`sysstub: an onAbandoned() undo for ${this.name} (tid ${this.tid}) threw: ${(err as Error)?.stack ?? err}\n`);
+      }
     }
+  }
+
+  /** observe(): the route's runKernel, once per call, for real calls only. */
+  runKernel(args: SyscallArgs): Promise<Outcome> | undefined {
+    if (!this.route.runKernel || this.bottom !== 'kernel' || this.kernelRun) return undefined;
+    this.kernelRun = true;
+    return this.route.runKernel(args);
   }
 }
 
@@ -157,7 +208,7 @@ class TracedCall implements Call {
   }
 
   get args(): SyscallArgs {
-    return (this.ownArgs ??= this.site.loadArgs());
+    return (this.ownArgs ??= this.site.route.args());
   }
 
   int(i: number): number {
@@ -175,7 +226,7 @@ class TracedCall implements Call {
 
   /** A late handler (after its timeout, or its thread's death) must not touch what is now someone else's. */
   private live(): void {
-    if (this.site.done || this.site.abort.aborted) throw new SyscallError('ESRCH', 'the call was already answered or abandoned');
+    if (this.site.over) throw new SyscallError('ESRCH', 'the call was already answered or abandoned');
   }
 
   read(addr: bigint | number, len: number): Buffer {
@@ -188,13 +239,13 @@ class TracedCall implements Call {
       throw memError(err);
     }
     // The tid may have died and been reused between the notification and the read.
-    if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
+    if (!this.site.route.valid()) throw new SyscallError('ESRCH', 'the call is gone');
     return buf;
   }
 
   write(addr: bigint | number, bytes: Uint8Array): void {
     this.live();
-    if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
+    if (!this.site.route.valid()) throw new SyscallError('ESRCH', 'the call is gone');
     try {
       native().writeMemory(this.tid, toBig(addr, 'addr'), bytes);
     } catch (err) {
@@ -211,23 +262,20 @@ class TracedCall implements Call {
     } catch (err) {
       throw memError(err);
     }
-    if (this.site.validate && !this.site.validate()) throw new SyscallError('ESRCH', 'the call is gone');
+    if (!this.site.route.valid()) throw new SyscallError('ESRCH', 'the call is gone');
     return s;
   }
 
   onAbandoned(undo: () => void): void {
     if (typeof undo !== 'function') throw new TypeError('onAbandoned: undo must be a function');
-    (this.site.undo ??= []).push(undo);
+    this.site.onAbandoned(undo);
   }
 
   observe(args?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, bigint | number>>): Promise<Outcome> {
     this.live();
-    if (!this.site.runKernel || this.site.bottom !== 'kernel') {
-      throw new Error(`observe(): ${this.name} is not a real call on the ptrace route (route: 'ptrace', or a real syscall)`);
-    }
-    const run = this.site.runKernel;
-    this.site.runKernel = undefined; // once
-    return run(this.merged('observe', args));
+    const run = this.site.runKernel(this.merged('observe', args));
+    if (!run) throw new Error(`observe(): ${this.name} is not a real call on the ptrace route (route: 'ptrace', or a real syscall), or was observed already`);
+    return run;
   }
 
   /** The call's arguments with those in `args` replaced (for next() and observe()). */
@@ -250,13 +298,13 @@ class TracedCall implements Call {
 
 /**
  * Run the chain from `level` down: the handler there, or the slot's bottom.
- * `args` null means the call's own arguments (site.loadArgs(), on demand).
+ * `args` null means the call's own arguments (site.route.args(), on demand).
  * Synchronous when the handler is (the common case: no promise, no microtask
  * between the call and its answer); a promise otherwise. Never throws or rejects.
  */
 export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs | null): Outcome | Promise<Outcome> {
   if (level >= chain.length) {
-    return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.loadArgs() } : failure(EMPTY_STUB_ERRNO);
+    return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.route.args() } : failure(EMPTY_STUB_ERRNO);
   }
   const entry = chain[level];
   if (entry.constant) {

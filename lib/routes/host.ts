@@ -2,12 +2,10 @@
 // the tracer, and the one way every trapped call is run (callSite + watched).
 // routes/ptrace.ts and routes/notif.ts are the two ways a trapped call
 // reaches JS and its answer goes back; they read side by side.
-import type { CallAbort, CallSite, HandlerReport } from '../call.js';
-import type { SyscallArgs } from '../module.js';
+import { CallSite, type CallAbort, type HandlerReport, type RouteCall } from '../call.js';
 import type { NativeTracer } from '../native.js';
 import type { ProcessTree } from '../process-tree.js';
 import type { StubTable } from '../stub-table.js';
-import { syscallName } from '../syscalls/index.js';
 
 export interface RouteHost {
   readonly table: StubTable;
@@ -23,18 +21,7 @@ export interface RouteHost {
   emit(event: string, payload: unknown): boolean;
 }
 
-/** The CallSite a chain of handlers runs against (call.ts). */
-export function callSite(host: RouteHost, nr: number, pid: number, tid: number, loadArgs: () => SyscallArgs, ctl: CallAbort, validate?: () => boolean): CallSite {
-  return {
-    nr,
-    name: syscallName(nr),
-    pid,
-    tid,
-    loadArgs,
-    abort: ctl,
-    bottom: host.table.bottom(nr),
-    defaultTimeout: host.handlerTimeout,
-    report: (r) => host.report(r),
-    validate,
-  };
+/** The CallSite a chain of handlers runs against (call.ts), on this host's table and settings. */
+export function callSite(host: RouteHost, nr: number, pid: number, tid: number, route: RouteCall, ctl: CallAbort): CallSite {
+  return new CallSite(nr, pid, tid, route, ctl, host.table.bottom(nr), host.handlerTimeout, (r) => host.report(r));
 }

@@ -5,7 +5,7 @@
 // still works interrupts the call as the kernel would (watch(),
 // lib/pending-signals.ts, Tracer::InterruptNotified).
 import os from 'node:os';
-import { CallAbort, runLevel, runUndos } from '../call.js';
+import { CallAbort, runLevel, type RouteCall } from '../call.js';
 import type { SupervisedChild } from '../child.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
@@ -172,20 +172,22 @@ export class NotifRoute {
     // (seccomp_unotify(2)): the tid may have died and been reused. A pid is not
     // recycled within a millisecond, so one check covers the accesses of a burst.
     let validAt = -Infinity;
-    const validate = () => {
-      const now = performance.now();
-      if (now - validAt < 1) return true;
-      const ok = listener.isValid(getId());
-      if (ok) validAt = now;
-      return ok;
+    const route: RouteCall = {
+      args: loadArgs,
+      valid: () => {
+        const now = performance.now();
+        if (now - validAt < 1) return true;
+        const ok = listener.isValid(getId());
+        if (ok) validAt = now;
+        return ok;
+      },
     };
-    const site = callSite(this.host, nr, pid, tid, loadArgs, ctl, validate);
+    const site = callSite(this.host, nr, pid, tid, route, ctl);
     let sync = true;
     const finish = (o: Outcome) => {
-      site.done = true;
       if (this.byTid.get(tid) === entry) this.byTid.delete(tid);
       table.release(chain);
-      if (ctl.aborted) return runUndos(site);
+      if (!site.settle()) return;
       if (o.type === 'kernel' && !o.args.every((a, i) => a === loadArgs()[i])) {
         // Only the ptrace route can run the kernel's call with new arguments.
         const name = syscallName(nr);
@@ -200,7 +202,7 @@ export class NotifRoute {
       const value = o.type === 'return' ? BigInt.asIntN(64, o.value) : o.type === 'error' ? BigInt(-o.errno) : 0n;
       const rc = sync && value >= -(2n ** 53n) && value <= 2n ** 53n ? listener.respondCurrent(kind, Number(value)) : listener.respond(getId(), kind, value);
       // ENOENT: the call is gone (its thread died, or an old kernel let a signal interrupt it).
-      if (rc < 0 && site.undo?.length) runUndos(site);
+      if (rc < 0 && site.hasUndos) site.runUndos();
     };
     this.byTid.set(tid, entry);
     const o = this.host.watched(nr, () => runLevel(site, chain, 0, null));

@@ -1,10 +1,10 @@
 // The ptrace route: a trapped call stops its thread in a seccomp stop on the
 // tracer thread (native/tracer.cc), which hands it here as a 'call' event;
 // the thread waits, stopped, until answer() tells the tracer what it does.
-// observe() (site.runKernel) lets the kernel run the call and stops again at
+// observe() (RouteCall.runKernel) lets the kernel run the call and stops again at
 // its exit for the handler's final word.
 import os from 'node:os';
-import { CallAbort, runLevel, runUndos } from '../call.js';
+import { CallAbort, runLevel, type RouteCall } from '../call.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
 import { Answer, type NativeEvent } from '../native.js';
@@ -39,28 +39,31 @@ export class PtraceRoute {
     const args = e.args as unknown as SyscallArgs;
     const chain = this.host.table.acquire(e.nr);
     const ctl = new CallAbort();
-    const site = callSite(this.host, e.nr, e.pid, e.tid, () => args, ctl);
     let ranKernel = false;
     let atExit = false;
-    // observe(): run the call now, stop at its exit, resolve with its result.
-    site.runKernel = (runArgs) => {
-      ranKernel = true;
-      tracer.answer(e.tid, e.seq, Answer.RunToExit, 0n, changedArgs(runArgs, args));
-      return new Promise<Outcome>((resolve) => this.exitWaiters.set(key, (o) => {
-        atExit = true;
-        resolve(o);
-      }));
+    const route: RouteCall = {
+      args: () => args,
+      valid: () => true,
+      // observe(): run the call now, stop at its exit, resolve with its result.
+      runKernel: (runArgs) => {
+        ranKernel = true;
+        tracer.answer(e.tid, e.seq, Answer.RunToExit, 0n, changedArgs(runArgs, args));
+        return new Promise<Outcome>((resolve) => this.exitWaiters.set(key, (o) => {
+          atExit = true;
+          resolve(o);
+        }));
+      },
     };
+    const site = callSite(this.host, e.nr, e.pid, e.tid, route, ctl);
     const answerAtExit = (o: Outcome) => {
       if (o.type === 'kernel') tracer.answer(e.tid, e.seq, Answer.AtExit, 0n);
       else tracer.answer(e.tid, e.seq, Answer.AtExit, o.type === 'return' ? o.value : BigInt.asUintN(64, BigInt(-o.errno)), [0n]);
     };
     const finish = (o: Outcome) => {
-      site.done = true;
       this.inflight.delete(key);
       this.host.table.release(chain);
-      if (ctl.aborted) runUndos(site);
-      else if (ranKernel) {
+      if (!site.settle()) return;
+      if (ranKernel) {
         // The handler's final word on the result, given at the exit stop (now,
         // or when the call gets there: a handler that timed out while it ran).
         if (atExit) answerAtExit(o);
