@@ -67,7 +67,7 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
 
 /**
  * A promise a module's code rejects and never awaits (`Promise.reject()` in a
- * handler) would end Node, and with it sysstub and the traced program. It is
+ * handler) would end Node, and with it sysstub and the supervised program. It is
  * a handler failure like the others: one line on stderr, named after the
  * module file its stack points into when it has one, and the program goes on.
  */

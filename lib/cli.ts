@@ -147,7 +147,7 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
     await sup.close();
     return e.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
-  // Like strace -f: stay until every traced process is gone, so that a
+  // Like strace -f: stay until every supervised process is gone, so that a
   // background child is not killed (PTRACE_O_EXITKILL) the moment its parent exits.
   if (sup.liveProcesses > 0) await Promise.race([new Promise((resolve) => sup.once('idle', resolve)), nobodyLeft]);
   await sup.close();

@@ -4,6 +4,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { NotifAnswer } from './routes/notif.js';
+import type { Answer } from './routes/ptrace.js';
 
 /** An event from the tracer thread, delivered in batches on the main thread. */
 export type NativeEvent =
@@ -58,25 +60,6 @@ export const enum SlotDisposition {
   Value = 3,
 }
 
-/** What the tracer does with a call stopped in a seccomp stop (native/tracer.h Tracer::AnswerKind). */
-export const enum Answer {
-  /** Skip the call; the program gets value. */
-  Return = 0,
-  /** Let the kernel run it, with the arguments given replaced. */
-  Run = 1,
-  /** The same, stopping at its exit (an 'exitStop' event) for an AtExit answer. */
-  RunToExit = 2,
-  /** At that exit stop: continue, with rax = value when args[0] is given. */
-  AtExit = 3,
-}
-
-/** How the notif route answers a notification (native/notif.cc NotifListenerWrap::Answer). */
-export const enum NotifAnswer {
-  /** Return value (an errno when it is -4095..-1). */
-  Return = 0,
-  /** SECCOMP_USER_NOTIF_FLAG_CONTINUE: let the kernel run the call. */
-  Continue = 1,
-}
 
 /** What a trace capture copies (native/trace_capture.h Capture::Kind). */
 export const enum CaptureKind {

@@ -1,4 +1,4 @@
-// The traced processes of a Supervisor, as the tracer's events describe them:
+// The supervised processes of a Supervisor, as the tracer's events describe them:
 // which are alive, which spawned child's tree each belongs to, how many are
 // left in each tree, and the thread group of every thread seen.
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import type { SupervisedChild } from './child.js';
 export class ProcessTree {
   /** The spawned children, by pid, until they have exited. */
   readonly roots = new Map<number, SupervisedChild>();
-  /** Every live traced process (thread group), roots included. */
+  /** Every live supervised process (thread group), roots included. */
   readonly processes = new Set<number>();
   private readonly tgids = new Map<number, number>();
   /** Which spawned child's tree a process belongs to (for per-child 'syscall' events). */

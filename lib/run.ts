@@ -50,7 +50,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   child.stdin?.on('error', () => {});
   child.stdin?.end(input ?? '');
   // A timeout or an abort ends the whole tree, not just the program: close()
-  // kills and reaps every traced process, so that pipes a grandchild holds
+  // kills and reaps every supervised process, so that pipes a grandchild holds
   // close too and `closed` settles.
   let timedOut = false;
   let aborted = false;

@@ -114,26 +114,26 @@ export class StubTable {
 
   /**
    * Freeze the wiring and return the filter's actions, one per number
-   * 0..MAX: `trace` sends every slot through ptrace (the fallback), `notif`
+   * 0..MAX: `ptrace` sends every slot through the ptrace route (the fallback), `notif`
    * (absent with forcePtrace) uses user notification where the route allows.
    */
-  freeze(opts: { forcePtrace: boolean; sealConstants: boolean }): { trace: Uint32Array; notif?: Uint32Array } {
+  freeze(opts: { forcePtrace: boolean; sealConstants: boolean }): { ptrace: Uint32Array; notif?: Uint32Array } {
     this.frozen = true;
-    const trace = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
+    const ptrace = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
     const notif = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
     for (const nr of this.wiredReasons.keys()) {
       const route = this.route(nr, opts);
       // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG.
-      trace[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
+      ptrace[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
       if (route === 'filter') {
         const c = this.topConstant(nr) as Extract<Outcome, { type: 'error' }>;
         this.sealed.set(nr, this.stacks.get(nr)!.at(-1)!.module.name);
-        trace[nr] = notif[nr] = (SECCOMP_RET_ERRNO | c.errno) >>> 0;
+        ptrace[nr] = notif[nr] = (SECCOMP_RET_ERRNO | c.errno) >>> 0;
       } else {
-        notif[nr] = route === 'notif' ? SECCOMP_RET_USER_NOTIF : trace[nr];
+        notif[nr] = route === 'notif' ? SECCOMP_RET_USER_NOTIF : ptrace[nr];
       }
     }
-    return opts.forcePtrace ? { trace } : { trace, notif };
+    return opts.forcePtrace ? { ptrace } : { ptrace, notif };
   }
 
   isSealed(nr: number): boolean {

@@ -76,7 +76,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
   private tracerThread: NativeTracer | undefined;
   private refd: boolean | undefined;
   private closing = false;
-  private filters: { trace: Uint32Array; notif?: Uint32Array } | undefined;
+  private filters: { ptrace: Uint32Array; notif?: Uint32Array } | undefined;
 
   constructor(opts: SupervisorOptions = {}) {
     super();
@@ -130,7 +130,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
     };
   }
 
-  /** Number of traced processes still alive (the spawned ones and everything they started). */
+  /** Number of supervised processes still alive (the spawned ones and everything they started). */
   get liveProcesses(): number {
     return this.tree.processes.size;
   }
@@ -188,7 +188,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
       try {
         pid = tracer.spawn({
           file, argv: [opts.argv0 ?? file, ...args], envp, cwd: opts.cwd, fds: Int32Array.from(fds.pairs),
-          sigIgnored, sigMask, actions: this.filters.trace,
+          sigIgnored, sigMask, actions: this.filters.ptrace,
           ...(this.filters.notif ? { notifActions: this.filters.notif, notifSock, notifUnavailable: process.env.SYSSTUB_NO_USER_NOTIF === '1' } : {}),
         });
       } catch (err) {
@@ -215,7 +215,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
   }
 
   /**
-   * Kill every traced process and stop the tracer thread. Calls in flight are
+   * Kill every supervised process and stop the tracer thread. Calls in flight are
    * aborted. Resolves when everything is reaped.
    */
   async close(): Promise<void> {

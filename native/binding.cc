@@ -361,15 +361,17 @@ Napi::Value TracerWrap::JS_setTraced(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// answer(tid, seq, kind, value, args?): kind 0 returns value, 1 runs the call
-// (with args[i] replacing argument i where args[i] is not undefined).
+// answer(tid, seq, kind: Answer, value, args?): args[i] replaces argument i
+// where it is not undefined (the kinds: seccomp_stop.cc AnswerKind).
 Napi::Value TracerWrap::JS_answer(const Napi::CallbackInfo& info) {
   if (!tracer_) return info.Env().Undefined();
   int32_t tid = info[0].As<Napi::Number>().Int32Value();
   uint64_t seq = ToU64(info[1], "seq");
   int32_t raw_kind = info[2].As<Napi::Number>().Int32Value();
-  if (raw_kind < 0 || raw_kind > 3) throw Napi::RangeError::New(info.Env(), "answer: kind must be an Answer (0..3)");
-  auto kind = static_cast<Tracer::AnswerKind>(raw_kind);
+  Tracer::AnswerKind kind;
+  if (!Tracer::ToAnswerKind(raw_kind, &kind)) {
+    throw Napi::RangeError::New(info.Env(), "answer: kind " + std::to_string(raw_kind) + " is not an Answer (lib/routes/ptrace.ts)");
+  }
   uint64_t value = ToU64(info[3], "value");
   uint64_t args[6] = {};
   unsigned mask = 0;

@@ -22,6 +22,13 @@
 #endif
 
 namespace sysstub {
+
+// lib/routes/notif.ts NotifAnswer is its TS twin.
+enum class NotifListenerWrap::AnswerKind : int32_t {
+  kReturn = 0,    // value (an errno if -4095..-1)
+  kContinue = 1,  // SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the call
+};
+
 namespace {
 
 void ClosePoll(uv_poll_t*& p) {
@@ -205,7 +212,7 @@ void NotifListenerWrap::Drain() {
   }
 }
 
-// respond(id, kind: AnswerKind, value). Returns 0 or -errno (-ENOENT when the call is gone).
+// respond(id, kind: NotifAnswer, value). Returns 0 or -errno (-ENOENT when the call is gone).
 Napi::Value NotifListenerWrap::JS_respond(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (listener_ < 0) return Napi::Number::New(env, -EBADF);
@@ -216,7 +223,11 @@ Napi::Value NotifListenerWrap::JS_respond(const Napi::CallbackInfo& info) {
 }
 
 NotifListenerWrap::AnswerKind NotifListenerWrap::KindFromJS(const Napi::Value& v) {
-  return v.As<Napi::Number>().Int32Value() == 1 ? AnswerKind::kContinue : AnswerKind::kReturn;
+  int32_t raw = v.As<Napi::Number>().Int32Value();
+  if (raw < 0 || raw > static_cast<int32_t>(AnswerKind::kContinue)) {
+    throw Napi::RangeError::New(v.Env(), "respond: kind " + std::to_string(raw) + " is not a NotifAnswer (lib/routes/notif.ts)");
+  }
+  return static_cast<AnswerKind>(raw);
 }
 
 int NotifListenerWrap::Answer(uint64_t id, AnswerKind kind, int64_t value) {

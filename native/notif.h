@@ -40,11 +40,9 @@ class NotifListenerWrap : public Napi::ObjectWrap<NotifListenerWrap> {
   void Stop();
   bool HungUp() const;
   int Send(uint64_t id, int64_t val, int32_t error, uint32_t flags);
-  // How a notification is answered (lib/native.ts NotifAnswer).
-  enum class AnswerKind : int32_t {
-    kReturn = 0,    // value (an errno if -4095..-1)
-    kContinue = 1,  // SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the call
-  };
+  // How a notification is answered: defined, with its meaning, in notif.cc
+  // next to Answer() (its TS twin: lib/routes/notif.ts NotifAnswer).
+  enum class AnswerKind : int32_t;
   static AnswerKind KindFromJS(const Napi::Value& v);
   int Answer(uint64_t id, AnswerKind kind, int64_t value);
 

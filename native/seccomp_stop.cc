@@ -48,6 +48,19 @@ void Tracer::TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexc
   e.mem.clear();
 }
 
+enum class Tracer::AnswerKind : int32_t {
+  kReturn = 0,     // skip the call; the program gets value
+  kRun = 1,        // let it run, args[i] replaced where bit i of args_mask is set
+  kRunToExit = 2,  // the same, stopping at its exit to report it (kExitStop, same seq)
+  kAtExit = 3,     // at that exit stop: continue, with rax = value if bit 0 of args_mask is set
+};
+
+bool Tracer::ToAnswerKind(int32_t raw, AnswerKind* kind) {
+  if (raw < 0 || raw > static_cast<int32_t>(AnswerKind::kAtExit)) return false;
+  *kind = static_cast<AnswerKind>(raw);
+  return true;
+}
+
 void Tracer::Answer(int32_t tid, uint64_t seq, AnswerKind kind, uint64_t value, const uint64_t* args,
                     unsigned args_mask) {
   Command c{Command::kAnswer};

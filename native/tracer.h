@@ -87,13 +87,11 @@ class Tracer {
   SlotTable& slots() { return slots_; }
   // Traces nr: every call is reported (kSyscall) with its result, capturing `captures`.
   void SetTraced(uint32_t nr, const CaptureList& captures);
-  // What a call stopped in a seccomp stop does (lib/native.ts Answer).
-  enum class AnswerKind : int32_t {
-    kReturn = 0,    // skip the call; the program gets value
-    kRun = 1,       // let it run, args[i] replaced where bit i of args_mask is set
-    kRunToExit = 2, // the same, stopping at its exit to report it (kExitStop, same seq)
-    kAtExit = 3,    // at that exit stop: continue, with rax = value if bit 0 of args_mask is set
-  };
+  // What a call stopped in a seccomp stop does: defined, with its meaning, in
+  // seccomp_stop.cc next to ApplyAnswer (its TS twin: lib/routes/ptrace.ts Answer).
+  enum class AnswerKind : int32_t;
+  // The AnswerKind JS sent, or false when `raw` is none.
+  static bool ToAnswerKind(int32_t raw, AnswerKind* kind);
   void Answer(int32_t tid, uint64_t seq, AnswerKind kind, uint64_t value, const uint64_t* args, unsigned args_mask);
   // A call of tid waiting on the user-notification listener `listener_fd`
   // (a duplicate, closed here) has a signal to take: flag the thread with
@@ -101,7 +99,7 @@ class Tracer {
   // ApplyInterrupt). Asynchronous; the call's handler is already abandoned.
   void InterruptNotified(int32_t tid, int listener_fd, uint64_t id);
   // Relays the signals in `set` sent to this process to the first spawned
-  // program (or, once it has exited, to every traced process left), exactly
+  // program (or, once it has exited, to every supervised process left), exactly
   // once: see signal_relay.h. kRelayed events report each. Once per process.
   bool RelaySignals(const sigset_t& set);
   // The handler watchdog to tell about relayed fatal signals (owned by the caller).
@@ -141,7 +139,7 @@ class Tracer {
     bool* spawn_done = nullptr;
     int32_t tid = 0;
     uint64_t seq = 0;
-    AnswerKind kind = AnswerKind::kReturn;
+    AnswerKind kind{};
     uint64_t value = 0;
     uint64_t args[6] = {};
     unsigned args_mask = 0;

@@ -9,11 +9,19 @@ import { CallAbort, runLevel, type RouteCall } from '../call.js';
 import type { SupervisedChild } from '../child.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
-import { native, NotifAnswer, type NativeEvent, type NativeNotifListener } from '../native.js';
+import { native, type NativeEvent, type NativeNotifListener } from '../native.js';
 import { interruptingSignals, lowestSignal, readSignalState, stopsGroup } from '../pending-signals.js';
 import { signalName } from '../signals.js';
 import { syscallName } from '../syscalls/index.js';
 import { callSite, type RouteHost } from './host.js';
+
+/** How the notif route answers a notification (native/notif.cc NotifListenerWrap::AnswerKind, its one native twin). */
+export const enum NotifAnswer {
+  /** Return value (an errno when it is -4095..-1). */
+  Return = 0,
+  /** SECCOMP_USER_NOTIF_FLAG_CONTINUE: let the kernel run the call. */
+  Continue = 1,
+}
 
 const { EIO } = os.constants.errno;
 

@@ -7,8 +7,20 @@ import os from 'node:os';
 import { CallAbort, runLevel, type RouteCall } from '../call.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
-import { Answer, type NativeEvent } from '../native.js';
+import type { NativeEvent } from '../native.js';
 import { callSite, type RouteHost } from './host.js';
+
+/** What the tracer does with a call stopped in a seccomp stop (native/seccomp_stop.cc Tracer::AnswerKind, its one native twin). */
+export const enum Answer {
+  /** Skip the call; the program gets value. */
+  Return = 0,
+  /** Let the kernel run it, with the arguments given replaced. */
+  Run = 1,
+  /** The same, stopping at its exit (an 'exitStop' event) for an AtExit answer. */
+  RunToExit = 2,
+  /** At that exit stop: continue, with rax = value when args[0] is given. */
+  AtExit = 3,
+}
 
 const { ESRCH } = os.constants.errno;
 

@@ -2,7 +2,7 @@
 // prefixes once more than one task is traced, -t/-tt/-T times, exits and
 // signals, the -c summary; or one JSON object per event (--format jsonl).
 // Lines are written synchronously, so a file given with -o is complete even
-// when the traced program is killed.
+// when the supervised program is killed.
 import fs from 'node:fs';
 import { strerror } from '../errno.js';
 import type { SyscallEvent } from './events.js';
