@@ -23,7 +23,10 @@ export async function loadDecoder(): Promise<Decoder | undefined> {
 
 // strace parses -a and -s with string_to_uint: decimal, 0..INT_MAX.
 export const traceAlign = (flags: RunFlags): number => (flags.columns === undefined ? 40 : cliInteger(flags.columns, { what: '-a', min: 0n, max: 2n ** 31n - 1n }));
-export const traceStrsize = (flags: RunFlags): number => (flags.stringLimit === undefined ? 32 : cliInteger(flags.stringLimit, { what: '-s', min: 0n, max: 2n ** 31n - 1n }));
+/** strace's default -s. */
+const DEFAULT_STRSIZE = 32;
+
+export const traceStrsize = (flags: RunFlags): number => (flags.stringLimit === undefined ? DEFAULT_STRSIZE : cliInteger(flags.stringLimit, { what: '-s', min: 0n, max: 2n ** 31n - 1n }));
 
 export function traceFormat(flags: RunFlags): 'text' | 'jsonl' {
   const format = flags.json ? 'jsonl' : (flags.format ?? 'text');
@@ -36,7 +39,7 @@ export function traceFormat(flags: RunFlags): 'text' | 'jsonl' {
  * an option of the trace output without -e trace= means trace=all. (-f is not
  * one: sysstub always follows, and -f alone stays a plain run.)
  */
-export function impliesTrace(flags: RunFlags): boolean {
+function impliesTrace(flags: RunFlags): boolean {
   return flags.output !== undefined || flags.summaryOnly === true || flags.timestamps > 0 || flags.syscallTimes === true ||
     flags.format !== undefined || flags.json === true || flags.stringLimit !== undefined || flags.columns !== undefined || flags.quiet > 0;
 }

@@ -188,7 +188,7 @@ async function cmdTable(flags: RunFlags & { json?: boolean; wired?: boolean }): 
   return 0;
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command();
   program
     .name('sysstub')

@@ -165,7 +165,7 @@ export interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function native(): NativeAddon {
   if (addon) return addon;

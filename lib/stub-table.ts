@@ -19,10 +19,10 @@ export const EMPTY_STUB_ERRNO: number = os.constants.errno.ENOSYS;
 const EXEC_NRS: ReadonlySet<number> = new Set(['execve', 'execveat'].map((n) => parseSyscallRef(n).nr));
 
 /** seccomp(2) return actions (linux/seccomp.h). */
-export const SECCOMP_RET_ALLOW = 0x7fff0000;
-export const SECCOMP_RET_TRACE = 0x7ff00000;
+const SECCOMP_RET_ALLOW = 0x7fff0000;
+const SECCOMP_RET_TRACE = 0x7ff00000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
-export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
+const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
 
 /**
  * Which kernel mechanism delivers a slot's calls:

@@ -5,7 +5,7 @@
 // duration means what it says.
 
 /** The longest delay one setTimeout honours (a signed 32-bit int, in ms). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LongTimer {
   /** Cancel it; it never fires afterwards. */

@@ -14,7 +14,7 @@ export const RS_HIPRI = 1;
 export const MORECTL = 1;
 export const MOREDATA = 2;
 /** Priority bands are 0..255. */
-export const MAX_BAND = 255;
+const MAX_BAND = 255;
 
 /** One message on the queue. A part is null when absent (the sender's len was -1 or its strbuf NULL). */
 export interface StreamMessage {

@@ -29,9 +29,9 @@ import {
 export { MORECTL, MOREDATA, MSG_ANY, MSG_BAND, MSG_HIPRI, RS_HIPRI } from './streams-queue.js';
 
 /** Largest control part putpmsg accepts (Solaris strctlsz). */
-export const STRCTLSZ = 1024;
+const STRCTLSZ = 1024;
 /** Largest data part putpmsg accepts (Solaris strmsgsz). */
-export const STRMSGSZ = 65536;
+const STRMSGSZ = 65536;
 
 // struct strbuf { int maxlen; int len; char *buf; } on x86-64.
 const STRBUF_SIZE = 16;

@@ -11,9 +11,6 @@ export type { CaptureSpec, DecodeOptions, TraceCall } from './types.js';
 export { quoteString } from './quote.js';
 export { decodedSyscalls } from './signatures.js';
 
-/** strace's default -s. */
-export const DEFAULT_STRSIZE = 32;
-
 const nameOf = syscallName;
 
 /**

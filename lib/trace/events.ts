@@ -36,7 +36,7 @@ export function nativeCapture(c: CaptureSpec): NativeCapture {
 }
 
 /** Parse the tracer's capture blob: repeated [u8 index][i32 length, -1 unreadable][bytes]. */
-export function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<string, Uint8Array | null> {
+function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<string, Uint8Array | null> {
   const out = new Map<string, Uint8Array | null>();
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   for (let at = 0; at + 5 <= blob.byteLength; ) {

@@ -26,7 +26,7 @@ export function flags(value: number | bigint, table: Table, zero?: string): stri
 }
 
 /** Name of an enumeration value, or undefined. */
-export function xlatName(value: number | bigint, table: Table): string | undefined {
+function xlatName(value: number | bigint, table: Table): string | undefined {
   const v = Number(value);
   for (const [n, name] of table) if (n === v) return name;
   return undefined;
@@ -82,7 +82,7 @@ export const STATX_MASK: Table = [
   [0x100, 'STATX_INO'], [0x200, 'STATX_SIZE'], [0x400, 'STATX_BLOCKS'], [0x800, 'STATX_BTIME'],
   [0x1000, 'STATX_MNT_ID'], [0x2000, 'STATX_DIOALIGN'],
 ];
-export const S_IFMT: Table = [
+const S_IFMT: Table = [
   [0o140000, 'S_IFSOCK'], [0o120000, 'S_IFLNK'], [0o100000, 'S_IFREG'], [0o60000, 'S_IFBLK'],
   [0o40000, 'S_IFDIR'], [0o20000, 'S_IFCHR'], [0o10000, 'S_IFIFO'],
 ];
@@ -127,8 +127,8 @@ export const PROT_FLAGS: Table = [
   [1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC'], [8, 'PROT_SEM'], [0x01000000, 'PROT_GROWSDOWN'],
   [0x02000000, 'PROT_GROWSUP'],
 ];
-export const MAP_TYPES: Table = [[1, 'MAP_SHARED'], [2, 'MAP_PRIVATE'], [3, 'MAP_SHARED_VALIDATE'], [8, 'MAP_DROPPABLE']];
-export const MAP_FLAGS: Table = [
+const MAP_TYPES: Table = [[1, 'MAP_SHARED'], [2, 'MAP_PRIVATE'], [3, 'MAP_SHARED_VALIDATE'], [8, 'MAP_DROPPABLE']];
+const MAP_FLAGS: Table = [
   [0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'], [0x40, 'MAP_32BIT'], [0x80, 'MAP_ABOVE4G'],
   [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x10000, 'MAP_NONBLOCK'], [0x100, 'MAP_GROWSDOWN'],
   [0x800, 'MAP_DENYWRITE'], [0x1000, 'MAP_EXECUTABLE'], [0x2000, 'MAP_LOCKED'], [0x20000, 'MAP_STACK'],
@@ -238,7 +238,7 @@ export const RLIMIT_RESOURCES: Table = [
 
 export const GRND_FLAGS: Table = [[1, 'GRND_NONBLOCK'], [2, 'GRND_RANDOM'], [4, 'GRND_INSECURE']];
 
-export const FUTEX_OPS: Table = [
+const FUTEX_OPS: Table = [
   [0, 'FUTEX_WAIT'], [1, 'FUTEX_WAKE'], [2, 'FUTEX_FD'], [3, 'FUTEX_REQUEUE'], [4, 'FUTEX_CMP_REQUEUE'],
   [5, 'FUTEX_WAKE_OP'], [6, 'FUTEX_LOCK_PI'], [7, 'FUTEX_UNLOCK_PI'], [8, 'FUTEX_TRYLOCK_PI'],
   [9, 'FUTEX_WAIT_BITSET'], [10, 'FUTEX_WAKE_BITSET'], [11, 'FUTEX_WAIT_REQUEUE_PI'],
@@ -271,11 +271,11 @@ export const ADDRESS_FAMILIES: Table = [
   [0, 'AF_UNSPEC'], [1, 'AF_UNIX'], [2, 'AF_INET'], [3, 'AF_AX25'], [4, 'AF_IPX'], [5, 'AF_APPLETALK'],
   [10, 'AF_INET6'], [16, 'AF_NETLINK'], [17, 'AF_PACKET'], [38, 'AF_ALG'], [40, 'AF_VSOCK'], [44, 'AF_XDP'],
 ];
-export const SOCK_TYPES: Table = [
+const SOCK_TYPES: Table = [
   [1, 'SOCK_STREAM'], [2, 'SOCK_DGRAM'], [3, 'SOCK_RAW'], [4, 'SOCK_RDM'], [5, 'SOCK_SEQPACKET'],
   [6, 'SOCK_DCCP'], [10, 'SOCK_PACKET'],
 ];
-export const SOCK_FLAGS: Table = [[0o2000000, 'SOCK_CLOEXEC'], [0o4000, 'SOCK_NONBLOCK']];
+const SOCK_FLAGS: Table = [[0o2000000, 'SOCK_CLOEXEC'], [0o4000, 'SOCK_NONBLOCK']];
 
 /** socket(2) type: the type, then SOCK_CLOEXEC/SOCK_NONBLOCK. */
 export function sockType(value: number | bigint): string {

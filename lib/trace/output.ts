@@ -35,7 +35,7 @@ export const rawFormatter: CallFormatter = (e) => {
 };
 
 /** `N`, `-1 ENOENT (No such file or directory)`, or `?` for a call that never returned. */
-export function resultText(e: SyscallEvent): string {
+function resultText(e: SyscallEvent): string {
   if (e.ret === null) return '?';
   if (e.error) return `-1 ${e.error} (${strerror(Number(-e.ret))})`;
   return String(e.ret);
