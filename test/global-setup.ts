@@ -1,8 +1,11 @@
-// Fail fast, with the fix, when the native build is missing; probe the
-// machine once for the whole run (test/machine.ts) and hand it to the tests.
+// Fail fast, with the fix, when the native build is missing or older than its
+// sources; rebuild a stale dist/ (test/build-fresh.ts); probe the machine once
+// for the whole run (test/machine.ts) and hand it to the tests.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { staleAddon, staleDist } from './build-fresh.js';
 import { describeMachine, detect } from './machine.js';
 
 export default function setup(project: TestProject): void {
@@ -11,6 +14,15 @@ export default function setup(project: TestProject): void {
     if (!fs.existsSync(path.join(root, f))) {
       throw new Error(`${f} is missing: run \`npm install\` (or \`npm run build\`) before \`npm test\``);
     }
+  }
+  const addon = staleAddon(root, process.env.SYSSTUB_ADDON ? path.resolve(process.env.SYSSTUB_ADDON) : undefined);
+  if (addon.length > 0) {
+    throw new Error(`${process.env.SYSSTUB_ADDON ?? "build/Release/sysstub.node"} is older than ${addon.slice(0, 3).join(', ')}${addon.length > 3 ? ', ...' : ''}: run \`npm run build:native\` before \`npm test\``);
+  }
+  const dist = staleDist(root);
+  if (dist.length > 0) {
+    process.stdout.write(`dist/ is older than ${dist.length} file(s) of lib/ (${dist.slice(0, 3).join(', ')}${dist.length > 3 ? ', ...' : ''}): rebuilding it\n`);
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   }
   const machine = detect();
   process.stdout.write(`${describeMachine(machine)}\n`);
