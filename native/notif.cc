@@ -12,14 +12,7 @@
 #include "binding.h"
 #include "listener_handover.h"
 #include "notif_response.h"
-
-// Not yet in Debian 12's uapi headers (Linux 6.6).
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+#include "seccomp_compat.h"
 
 namespace sysstub {
 

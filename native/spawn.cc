@@ -14,13 +14,9 @@
 #include <unistd.h>
 
 #include "listener_handover.h"
+#include "seccomp_compat.h"
 
 namespace sysstub {
-
-// Older uapi headers (before 6.0) lack it.
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
 
 const long kPtraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
                             PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
