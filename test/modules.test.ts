@@ -1,5 +1,6 @@
 // The module protocol: what a handler sees, what it may answer, stacking with
-// next(), memory access, failures, async answers, load/unload at run time.
+// next(), memory access, observe(), failures, async answers, load/unload at
+// run time.
 import { describe, expect, it } from 'vitest';
 import { defineModule, run, Supervisor, SyscallError, type Call, type HandlerReport } from '../lib/index.js';
 import { fixture, runSupervised, ROUTES, trappedCalls } from './helpers.js';
@@ -219,5 +220,62 @@ describe.each(ROUTES)('%s route', (route) => {
       await expect(sup.unload('nope')).rejects.toThrow(/module "nope" is not loaded \(loaded: base, again\)/);
       await sup.close();
     });
+  });
+});
+
+describe('observe(): the kernel runs the call, the handler sees and may change its result', () => {
+  const env = { ...process.env, LC_ALL: 'C' };
+
+  it('a real call: the handler sees its result and may replace it', async () => {
+    const seen: string[] = [];
+    const mod = defineModule({
+      name: 'observer',
+      syscalls: {
+        openat: {
+          timeout: null,
+          handler: async (c) => {
+            const path = c.readCString(c.args[1]);
+            const o = await c.observe();
+            seen.push(`${path}:${o.type === 'error' ? o.code : 'ok'}`);
+            return o.type === 'error' && path === '/nonexistent' ? new SyscallError('EACCES') : o;
+          },
+        },
+      },
+    });
+    const r = await run(['cat', '/nonexistent', '/etc/hostname'], { modules: [mod], env });
+    expect(r.stderr).toBe('cat: /nonexistent: Permission denied\n');
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(seen).toContain('/nonexistent:ENOENT');
+    expect(seen).toContain('/etc/hostname:ok');
+  });
+
+  it('once per call, and only for real calls: a second observe() and one on a stub slot throw, failing the call with EIO', async () => {
+    const errors: string[] = [];
+    const mod = defineModule({
+      name: 'twice',
+      syscalls: {
+        getppid: async (c) => {
+          await c.observe();
+          return c.observe();
+        },
+        getpmsg: (c) => c.observe(),
+      },
+    });
+    const sup = new Supervisor({ modules: [mod] });
+    sup.on('handlerError', (r: HandlerReport) => errors.push(`${r.syscall}: ${r.message}`));
+    try {
+      const child = sup.spawn(fixture('loop'), ['1', '1'], { stdio: 'pipe' });
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const r = await child.closed;
+      expect(r.exitCode).toBe(0);
+      // Both failed (EIO): getppid did not count as ok, getpmsg returned -1.
+      expect(out).toBe('getppid ok=0 getpmsg last=-1\n');
+    } finally {
+      await sup.close();
+    }
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/^getppid: .*observe\(\): getppid .*observed already/);
+    expect(errors[1]).toMatch(/^getpmsg: .*observe\(\): getpmsg is not a real call/);
   });
 });
