@@ -1,7 +1,7 @@
 // The load mix (issue 8), shared by test/load/*.test.ts (which pass the
 // TypeScript sources' Supervisor) and bench/soak.js (which passes dist/'s).
 //
-// The fixture build/Release/load_mix (test/fixtures/load_mix.c) makes trapped
+// The fixture test/fixtures/build/load_mix (test/fixtures/load_mix.c) makes trapped
 // calls at 400 and 401 with (tid, seq, pid, nonce) as arguments; the handlers
 // here answer (tid << 32) | (seq << 1) | (nr & 1), computed from the tid the
 // supervisor reports and the seq the caller passed, so an answer that reaches
@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const LOAD_MIX = path.join(root, 'build', 'Release', 'load_mix');
+export const LOAD_MIX = path.join(root, 'test', 'fixtures', 'build', 'load_mix');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const immediate = () => new Promise((r) => setImmediate(r));

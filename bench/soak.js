@@ -15,7 +15,7 @@
 // young generation grows by ~12 MiB over the first rounds and then stays
 // (the "outside V8" column is rss - heapTotal). On this machine RSS levels
 // off 30-40 MiB over round 1 after ~10 rounds, and stays there. Needs the build (npm
-// install): build/Release/load_mix and dist/.
+// install): test/fixtures/build/load_mix and dist/.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONFIGS, checkMix, parts, root, runMix, sample, settleFds, signalDelay, signalExpectation } from './load-mix.js';

@@ -167,21 +167,40 @@ let addon: NativeAddon | undefined;
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The libc tag of the prebuilt binary this Node can load (scripts/prebuild.mjs names them so). */
+function libc(): 'glibc' | 'musl' {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/**
+ * The addon: $SYSSTUB_ADDON (an addon built elsewhere: the sanitizer build,
+ * scripts/test-asan.sh), then a local build (build/Release, build/Debug, as
+ * node-gyp-build prefers), then the prebuilt binary shipped in the package.
+ */
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
+  const candidates = [
+    ...(process.env.SYSSTUB_ADDON ? [path.resolve(process.env.SYSSTUB_ADDON)] : []),
+    ...['build/Release', 'build/Debug'].map((dir) => path.join(packageRoot, dir, 'sysstub.node')),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, `node.napi.${libc()}.node`),
+  ];
   const tried: string[] = [];
-  // SYSSTUB_ADDON: an addon built elsewhere, tried first (the sanitizer build, scripts/test-asan.sh).
-  const candidates = ['build/Release', 'build/Debug'].map((dir) => path.join(packageRoot, dir, 'sysstub.node'));
-  if (process.env.SYSSTUB_ADDON) candidates.unshift(path.resolve(process.env.SYSSTUB_ADDON));
   for (const p of candidates) {
-    tried.push(p);
     try {
       addon = require(p) as NativeAddon;
       return addon;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      const e = err as NodeJS.ErrnoException;
+      // One that exists but does not load (another libc, a broken build): say why, try the next.
+      tried.push(e.code === 'MODULE_NOT_FOUND' ? `${p} (missing)` : `${p} (${e.message.split('\n')[0]})`);
     }
   }
-  throw new Error(`sysstub: native addon not found (run \`npm install\` or \`npm run build\`); tried:\n  ${tried.join('\n  ')}`);
+  // Installed as a dependency, the fix is to build it there; in a checkout, to install.
+  const installed = packageRoot.split(path.sep).includes('node_modules');
+  const fix = installed ? '`npm rebuild sysstub` (it needs a C++ compiler, make and python3)' : '`npm install` (or `npm run build:native`)';
+  const e = new Error(`the native addon could not be loaded: run ${fix}; tried:\n  ${tried.join('\n  ')}`) as NodeJS.ErrnoException;
+  e.code = 'ERR_SYSSTUB_ADDON';
+  throw e;
 }

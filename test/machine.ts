@@ -32,13 +32,13 @@ export const reasons: Record<keyof Machine, string> = {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Run build/Release/probe and strace -V. */
+/** Run test/fixtures/build/probe and strace -V. */
 export function detect(): Machine {
-  const out = execFileSync(path.join(root, 'build', 'Release', 'probe'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(path.join(root, 'test', 'fixtures', 'build', 'probe'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const seen = new Map(out.trim().split('\n').map((l) => l.split('=') as [string, string]));
   const yes = (k: string): boolean => {
     const v = seen.get(k);
-    if (v !== 'yes' && v !== 'no') throw new Error(`build/Release/probe printed no ${k}= line:\n${out}`);
+    if (v !== 'yes' && v !== 'no') throw new Error(`test/fixtures/build/probe printed no ${k}= line:\n${out}`);
     return v === 'yes';
   };
   let strace: string | null = null;
