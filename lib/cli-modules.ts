@@ -43,18 +43,24 @@ export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinit
   return mod;
 }
 
-/** .ts modules are transpiled with the `typescript` package, when it is installed (types are not checked). */
+/**
+ * .ts and .mts modules are transpiled by SWC's WebAssembly TypeScript
+ * transform (@swc/wasm-typescript, a dependency; what Node's own type
+ * stripping runs), so whatever TypeScript a user has, 6 with its JS API or 7
+ * without one, plays no part. Types are not checked; enums and namespaces are
+ * transformed too.
+ */
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  let ts: typeof import('typescript');
+  const { transformSync } = (await import('@swc/wasm-typescript')).default;
+  let out: string;
   try {
-    ts = (await import('typescript')).default;
-  } catch {
-    throw new UsageError(`loading ${path.basename(file)} needs the "typescript" package (npm i -D typescript), or compile it to .js`);
+    out = transformSync(fs.readFileSync(file, 'utf8'), { mode: 'transform', filename: file }).code;
+  } catch (err) {
+    // SWC throws plain objects: { message, startLine, startColumn, ... }.
+    const e = err as { message?: unknown; startLine?: number; startColumn?: number };
+    const where = e && typeof e.startLine === 'number' ? `:${e.startLine}:${(e.startColumn ?? 0) + 1}` : '';
+    throw new UsageError(`cannot load module ${path.basename(file)}${where}: not valid TypeScript: ${String(e?.message ?? err).split('\n')[0]}`);
   }
-  const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: file,
-  }).outputText;
   // A sibling file, so that its relative and package imports resolve as the .ts would.
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sysstub.mjs`);
   fs.writeFileSync(tmp, out);
