@@ -4,10 +4,9 @@
 // native/*.cc is in both.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { root } from './helpers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** binding.gyp is a Python literal: JSON once its comments and trailing commas are gone. */
 function gypSources(): string[] {

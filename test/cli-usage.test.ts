@@ -3,21 +3,18 @@
 // timeouts and delays of 2^31 ms or more, promise rejections a module leaves
 // unhandled, and strace's own words (%%stat, a tracing option means trace=all,
 // its flag order).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, runCli } from './helpers.js';
-
-type Result = { stdout: string; stderr: string; exitCode: number | null; signal: string | null };
+import { cli, fixture, runCli, startCollect, type Outcome } from './helpers.js';
 
 function lines(s: string): string[] {
   return s.split('\n').filter((l) => l !== '');
 }
 
 /** Exit 2, nothing on stdout, a first line "sysstub: ..." naming the input, never a stack trace. */
-function expectUsageError(r: Result, match: RegExp): void {
+function expectUsageError(r: Outcome, match: RegExp): void {
   expect(r.signal).toBeNull();
   expect(r.exitCode, r.stderr).toBe(2);
   expect(r.stdout).toBe('');
@@ -109,18 +106,15 @@ describe('timeouts and delays of 2^31 ms or more (issue 7 item 14)', () => {
     // The delay is 35 days: the call must still be waiting, whenever the kill comes
     // (the 500 ms only give the old 1 ms timer time to show). arg0=4242: only
     // stubcall's getpid, not the shell's own. SIGKILL: the tracee dies with sysstub (PTRACE_O_EXITKILL).
-    const child = spawn(process.execPath, [cli, 'run', '-e', 'inject=getpid:delay_enter=3000000s:arg0=4242', '--', 'sh', '-c', `echo started; exec ${stubcall()} 39 4242`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const closed = new Promise((resolve) => child.on('close', resolve));
-    await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      if (stdout.includes('started\n')) resolve();
+    const c = startCollect(process.execPath, [cli, 'run', '-e', 'inject=getpid:delay_enter=3000000s:arg0=4242', '--', 'sh', '-c', `echo started; exec ${stubcall()} 39 4242`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => c.child.stdout!.on('data', () => {
+      if (c.stdout().toString().includes('started\n')) resolve();
     }));
     await new Promise((resolve) => setTimeout(resolve, 500));
-    child.kill('SIGKILL');
-    await closed;
+    c.child.kill('SIGKILL');
+    const r = await c.ended;
+    const stdout = r.stdout.toString();
+    const stderr = r.stderr.toString();
     expect(stderr).not.toMatch(/TimeoutOverflowWarning/);
     expect(stderr).toBe('');
     expect(stdout).toBe('started\n');

@@ -7,39 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, procState, root, runCli, runNative } from './helpers.js';
+import { cli, fixture, procState, root, runCli, runCliRaw, runNative, spawnCollect, type Collected, type Outcome } from './helpers.js';
 import { needs, probe } from './probes.js';
 
 const VERSION = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface RawOutcome {
-  stdout: Buffer;
-  stderr: Buffer;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** Run a program with child_process, stdout/stderr kept as bytes. */
-function runRaw(file: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<RawOutcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'pipe', env: opts.env, timeout: 20_000, killSignal: 'SIGKILL' });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode, signal }));
-  });
-}
-
 /** The same program natively and under `sysstub run --`: the outcomes must be identical. */
-async function expectTransparent(file: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<RawOutcome> {
-  const [native, supervised] = await Promise.all([
-    runRaw(file, args, opts),
-    runRaw(process.execPath, [cli, 'run', '--', file, ...args], opts),
-  ]);
+async function expectTransparent(file: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Collected> {
+  const [native, supervised] = await Promise.all([spawnCollect(file, args, opts), runCliRaw(['run', '--', file, ...args], opts)]);
   expect(supervised.stdout.equals(native.stdout), `stdout differs:\n${supervised.stdout.toString('latin1')}\nvs native:\n${native.stdout.toString('latin1')}`).toBe(true);
   expect(supervised.stderr.toString('latin1')).toBe(native.stderr.toString('latin1'));
   expect({ exitCode: supervised.exitCode, signal: supervised.signal }).toEqual({ exitCode: native.exitCode, signal: native.signal });
@@ -51,7 +26,7 @@ function lines(s: string): string[] {
 }
 
 /** A usage error: exit 2, nothing on stdout, one "sysstub: ..." line (plus at most the "Try" line), no stack. */
-function expectUsageError(r: { stdout: string; stderr: string; exitCode: number | null; signal: string | null }, match?: RegExp | string): string {
+function expectUsageError(r: Outcome, match?: RegExp | string): string {
   expect(r.signal).toBeNull();
   expect(r.exitCode, r.stderr).toBe(2);
   expect(r.stdout).toBe('');

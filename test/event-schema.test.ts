@@ -6,10 +6,9 @@
 // fields, so that adding one in one place and not the others fails here.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { root } from './helpers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
 
 /** Every event's name -> its fields, as binding.cc delivers them (pid, tid and type on all). */

@@ -1,6 +1,7 @@
-// Shared test helpers: fixture paths, running a program natively and under
-// sysstub with the same stdio, and the CLI.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Shared test helpers: fixture paths, spawning a program and collecting its
+// output (spawnCollect; runNative and runCli are text wrappers over it),
+// running it under sysstub with the same stdio, and the CLI.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,19 +31,83 @@ export interface RunOpts {
   cwd?: string;
 }
 
-/** Run a program with child_process (no sysstub). */
-export function runNative(file: string, args: string[] = [], opts: RunOpts = {}): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'pipe', env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 20_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => resolve({ stdout, stderr, exitCode, signal }));
+/** What spawnCollect gives back: the output as bytes, the status, and whether the kill timer fired. */
+export interface Collected {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The kill timer fired: the process (or what held its pipes) outlived killMs. */
+  hung: boolean;
+}
+
+export interface CollectOpts {
+  /** Written to stdin, which is then closed (unless keepStdin). */
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Default 'pipe'; a stream given another disposition is simply not collected. */
+  stdio?: StdioOptions;
+  /** SIGKILL after this long (hung: true); default 20 s. */
+  killMs?: number;
+  /** Own process group; the kill timer then kills the whole group (killGroupAfter). */
+  detached?: boolean;
+  /** Leave stdin open: the caller ends it (child.stdin.end()). */
+  keepStdin?: boolean;
+}
+
+/** A process being collected: its output so far, and its end. */
+export interface Collecting {
+  child: ChildProcess;
+  stdout(): Buffer;
+  stderr(): Buffer;
+  /** Settles on 'close' (all output read); rejects when the spawn fails. */
+  ended: Promise<Collected>;
+}
+
+/** Spawn and collect stdout/stderr as bytes while it runs; SIGKILL (hung: true) after killMs. */
+export function startCollect(file: string, args: string[], opts: CollectOpts = {}): Collecting {
+  const child = spawn(file, args, { stdio: opts.stdio ?? 'pipe', env: opts.env, cwd: opts.cwd, detached: opts.detached });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr?.on('data', (d: Buffer) => err.push(d));
+  if (child.stdin) {
+    child.stdin.on('error', () => {}); // a program that exits without reading: EPIPE is not the test's concern
+    if (!opts.keepStdin) child.stdin.end(opts.input ?? '');
+  }
+  const killer = killAfter(child, opts.killMs ?? 20_000, opts.detached === true);
+  const ended = new Promise<Collected>((resolve, reject) => {
+    child.on('error', (e) => {
+      killer.cancel();
+      reject(e);
+    });
+    child.on('close', (exitCode, signal) => {
+      killer.cancel();
+      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode, signal, hung: killer.hung() });
+    });
   });
+  return { child, stdout: () => Buffer.concat(out), stderr: () => Buffer.concat(err), ended };
+}
+
+/** Spawn, wait for the end, output as bytes; SIGKILL (hung: true) after killMs. */
+export function spawnCollect(file: string, args: string[], opts: CollectOpts = {}): Promise<Collected> {
+  return startCollect(file, args, opts).ended;
+}
+
+/** A Collected with its output decoded as UTF-8. */
+export function asText(r: Collected): Omit<Collected, 'stdout' | 'stderr'> & { stdout: string; stderr: string } {
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode, signal: r.signal, hung: r.hung };
+}
+
+/** The text Outcome of a run (no hung: callers compare whole Outcomes). */
+function outcome(r: Collected): Outcome {
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode, signal: r.signal };
+}
+
+/** Run a program with child_process (no sysstub). */
+export async function runNative(file: string, args: string[] = [], opts: RunOpts = {}): Promise<Outcome> {
+  return outcome(await spawnCollect(file, args, { input: opts.input, env: opts.env, cwd: opts.cwd, killMs: opts.timeoutMs }));
 }
 
 /** Run a program under a new Supervisor with stdio piped. */
@@ -71,6 +136,11 @@ export async function runSupervised(
 /** Run the sysstub CLI (node bin/sysstub.js ...). */
 export function runCli(args: string[], opts: RunOpts = {}): Promise<Outcome> {
   return runNative(process.execPath, [cli, ...args], opts);
+}
+
+/** Run the sysstub CLI, output kept as bytes and the kill timer's verdict with it. */
+export function runCliRaw(args: string[], opts: CollectOpts = {}): Promise<Collected> {
+  return spawnCollect(process.execPath, [cli, ...args], opts);
 }
 
 /** Every route a handler slot can take; suites that apply to both run once per route. */
@@ -106,14 +176,20 @@ export function procState(pid: number): string {
  * hung() says whether it fired; cancel() when the child has ended.
  */
 export function killGroupAfter(child: ChildProcess, ms: number): { hung(): boolean; cancel(): void } {
+  return killAfter(child, ms, true);
+}
+
+/** SIGKILL child (its group when group) after ms; see killGroupAfter. */
+function killAfter(child: ChildProcess, ms: number, group: boolean): { hung(): boolean; cancel(): void } {
   let fired = false;
   const timer = setTimeout(() => {
     fired = true;
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      if (group) return void process.kill(-child.pid!, 'SIGKILL');
     } catch {
-      child.kill('SIGKILL');
+      // no such group: the child alone
     }
+    child.kill('SIGKILL');
   }, ms);
   return { hung: () => fired, cancel: () => clearTimeout(timer) };
 }

@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   KERNEL_STUBS,
@@ -18,8 +17,8 @@ import {
   syscallByNr,
 } from '../lib/syscalls/index.js';
 import { allErrnos, errnoName, errnoNumber, strerror } from '../lib/errno.js';
+import { root } from './helpers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const UNISTD = '/usr/include/x86_64-linux-gnu/asm/unistd_64.h';
 
 const STUBS = [134, 156, 174, 177, 178, 180, 181, 182, 183, 184, 185, 205, 211, 212, 214, 215, 236];

@@ -4,19 +4,13 @@
 //    (38, 0, ...), on both routes;
 //  - 64-bit constant values (plain and counted) arrive bit for bit, both routes;
 //  - a module's slot stays its own when an unrelated -e inject rule is given.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Supervisor, faults, run, type Module } from '../../lib/index.js';
+import { asText, fixture, ROUTES, runCliRaw } from '../helpers.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'bin', 'sysstub.js');
-const fixture = (name: string): string => path.join(root, 'build', 'Release', name);
-
-const ROUTES = ['auto', 'ptrace'] as const;
 const ENOSYS_RAW = -38;
 
 let tmp = '';
@@ -27,28 +21,8 @@ afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Run the CLI with a kill timer; resolves with its output and status. */
-function runCliProc(args: string[], killMs = 30_000): Promise<{ stdout: string; stderr: string; code: number | null; signal: string | null; hung: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      child.kill('SIGKILL');
-    }, killMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end();
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code, signal, hung });
-    });
-  });
-}
+/** Run the CLI with a 30 s kill timer; its output as text, its status, hung. */
+const runCliProc = async (args: string[]) => asText(await runCliRaw(args, { killMs: 30_000 }));
 
 describe('loading and unloading a constant module while threads call its slot', () => {
   const one: Module = { name: 'one', syscalls: { 400: { value: 1 } } } as unknown as Module;
@@ -147,7 +121,7 @@ describe('64-bit constant values arrive exactly', () => {
       const args = ['run', '--route', route, '--stub', '400', '-e', `inject=400:retval=${0x7ffffffffffffff0n}:when=2`, '--', fixture('raw_calls'), '400', '3'];
       const r = await runCliProc(args);
       expect(r.hung).toBe(false);
-      expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+      expect({ exitCode: r.exitCode, signal: r.signal, stderr: r.stderr }).toEqual({ exitCode: 0, signal: null, stderr: '' });
       expect(r.stdout).toBe('ret=-1 ENOSYS\nret=0x7ffffffffffffff0\nret=-1 ENOSYS\n');
     });
 
@@ -155,7 +129,7 @@ describe('64-bit constant values arrive exactly', () => {
       const args = ['run', '--route', route, '--stub', '400', '-e', `inject=400:retval=${0x123456789abcdef1n}`, '--', fixture('raw_calls'), '400', '2'];
       const r = await runCliProc(args);
       expect(r.hung).toBe(false);
-      expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+      expect({ exitCode: r.exitCode, signal: r.signal, stderr: r.stderr }).toEqual({ exitCode: 0, signal: null, stderr: '' });
       expect(r.stdout).toBe('ret=0x123456789abcdef1\nret=0x123456789abcdef1\n');
     });
   }
@@ -166,9 +140,9 @@ describe('a module slot with an unrelated -e inject rule', () => {
     const mod = path.join(tmp, 'answer400.mjs');
     fs.writeFileSync(mod, "export default { name: 'answer400', syscalls: { 400() { return 42; } } };\n");
     const without = await runCliProc(['run', '-m', mod, '--stub', '400', '--', fixture('raw_calls'), '400', '1']);
-    expect({ code: without.code, stdout: without.stdout, stderr: without.stderr }).toEqual({ code: 0, stdout: 'ret=0x2a\n', stderr: '' });
+    expect({ exitCode: without.exitCode, stdout: without.stdout, stderr: without.stderr }).toEqual({ exitCode: 0, stdout: 'ret=0x2a\n', stderr: '' });
     const r = await runCliProc(['run', '-m', mod, '-e', 'inject=sendmsg:error=EPERM', '--stub', '400', '--', fixture('raw_calls'), '400', '1']);
     expect(r.hung).toBe(false);
-    expect({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, signal: null, stdout: 'ret=0x2a\n', stderr: '' });
+    expect({ exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ exitCode: 0, signal: null, stdout: 'ret=0x2a\n', stderr: '' });
   });
 });

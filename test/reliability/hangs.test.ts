@@ -9,13 +9,13 @@
 //  - a synchronous handler that never returns: --handler-timeout and SIGTERM
 //    must still end the CLI and the program;
 //  - run({ timeout }) with a grandchild holding the output pipes.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { needs, onlyIf } from '../probes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, killGroupAfter, procState } from '../helpers.js';
+import { asText, cli, fixture, procState, startCollect } from '../helpers.js';
 import { run } from '../../lib/index.js';
 
 
@@ -29,19 +29,11 @@ function have(tool: string, args: string[]): boolean {
 }
 const haveStressNg = have('stress-ng', ['--version']);
 
-interface Ended {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The kill timer fired: the process hung. */
-  hung: boolean;
-  stdout: string;
-  stderr: string;
-}
+/** How a run ended, output as text; hung: the kill timer fired. */
+type Ended = ReturnType<typeof asText>;
 
 interface Live {
   child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
   /** Resolves with the first stdout line. */
   firstLine: Promise<string>;
   ended: Promise<Ended>;
@@ -50,12 +42,7 @@ interface Live {
 /** Spawn with piped stdio and a kill timer: after killMs the process gets SIGKILL and `hung` is true. */
 function start(file: string, args: string[], killMs: number): Live {
   // Its own process group, so that the timer can kill everything it started.
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  let err = '';
-  child.stdin!.on('error', () => {});
-  child.stdin!.end();
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const c = startCollect(file, args, { detached: true, killMs });
   let gotLine: (l: string) => void = () => {};
   let noLine: (e: Error) => void = () => {};
   const firstLine = new Promise<string>((resolve, reject) => {
@@ -63,20 +50,17 @@ function start(file: string, args: string[], killMs: number): Live {
     noLine = reject;
   });
   firstLine.catch(() => {});
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
+  // After startCollect's own listener: c.stdout() already holds this chunk.
+  c.child.stdout!.on('data', () => {
+    const out = c.stdout().toString();
     const nl = out.indexOf('\n');
     if (nl >= 0) gotLine(out.slice(0, nl));
   });
-  const killer = killGroupAfter(child, killMs);
-  const ended = new Promise<Ended>((resolve) => {
-    child.on('close', (code, signal) => {
-      killer.cancel();
-      noLine(new Error(`exited before printing a line; stderr: ${err}`));
-      resolve({ code, signal, hung: killer.hung(), stdout: out, stderr: err });
-    });
+  const ended = c.ended.then((r) => {
+    noLine(new Error(`exited before printing a line; stderr: ${r.stderr.toString()}`));
+    return asText(r);
   });
-  return { child, stdout: () => out, stderr: () => err, firstLine, ended };
+  return { child: c.child, firstLine, ended };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -131,11 +115,11 @@ afterAll(() => {
 describe('many short-lived threads', () => {
   it('thread_storm (2 threads x 1000 detached threads) exits 0 with "done" under sysstub run, 3 times', async () => {
     const native = await start(fixture('thread_storm'), [], 60_000).ended;
-    expect(native).toMatchObject({ code: 0, signal: null, hung: false, stdout: 'done\n' });
+    expect(native).toMatchObject({ exitCode: 0, signal: null, hung: false, stdout: 'done\n' });
     for (let i = 0; i < 3; i++) {
       const r = await start(process.execPath, [cli, 'run', '--', fixture('thread_storm')], 60_000).ended;
       expect(r.hung, `run ${i + 1}: sysstub hung (killed after 60 s); stdout=${JSON.stringify(r.stdout)} stderr=${r.stderr}`).toBe(false);
-      expect({ run: i + 1, code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      expect({ run: i + 1, code: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({
         run: i + 1,
         code: 0,
         signal: null,
@@ -149,7 +133,7 @@ describe('many short-lived threads', () => {
     for (let i = 0; i < 5; i++) {
       const r = await start(process.execPath, [cli, 'run', '--', 'stress-ng', '--pthread', '2', '-t', '2'], 60_000).ended;
       expect(r.hung, `run ${i + 1}: sysstub hung (killed after 60 s); stderr=${r.stderr}`).toBe(false);
-      expect({ run: i + 1, code: r.code, signal: r.signal }, r.stderr).toEqual({ run: i + 1, code: 0, signal: null });
+      expect({ run: i + 1, code: r.exitCode, signal: r.signal }, r.stderr).toEqual({ run: i + 1, code: 0, signal: null });
     }
   }, 320_000);
 });
@@ -166,7 +150,7 @@ describe('SIGTERM after the root program has exited', () => {
       c.child.kill('SIGTERM');
       const r = await c.ended;
       expect(r.hung, `the CLI ignored SIGTERM (killed after 20 s); stderr=${r.stderr}`).toBe(false);
-      expect(r.signal === 'SIGTERM' || r.code === 143, `code=${r.code} signal=${r.signal} stderr=${r.stderr}`).toBe(true);
+      expect(r.signal === 'SIGTERM' || r.exitCode === 143, `code=${r.exitCode} signal=${r.signal} stderr=${r.stderr}`).toBe(true);
       // The signal reached the remaining traced process: nothing left behind.
       expect(await goneOrZombie(sleepPid)).toMatch(/^(gone|Z)$/);
     } finally {
@@ -180,7 +164,7 @@ describe('SIGTERM after the root program has exited', () => {
 describe('ptrace denied: exit 125 with one "ptrace" line, no hang', () => {
   function expectPtraceRefusal(r: Ended, what: string): void {
     expect(r.hung, `${what} hung (killed after the timer); stderr=${r.stderr}`).toBe(false);
-    expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 125, signal: null });
+    expect({ code: r.exitCode, signal: r.signal }, r.stderr).toEqual({ code: 125, signal: null });
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/ptrace/);
@@ -214,7 +198,7 @@ describe('a synchronous handler that never returns', () => {
       pid = Number(await c.firstLine);
       const r = await c.ended;
       expect(r.hung, `the CLI hung in the spinning handler (killed after 30 s); stderr=${r.stderr}`).toBe(false);
-      expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 125, signal: null });
+      expect({ code: r.exitCode, signal: r.signal }, r.stderr).toEqual({ code: 125, signal: null });
       expect(r.stderr).toMatch(/handler/i);
       expect(r.stderr).toMatch(/getpmsg|181|spin/);
       // The program never got an answer: it was killed, it printed nothing more.
@@ -244,7 +228,7 @@ describe('a synchronous handler that never returns', () => {
       c.child.kill('SIGTERM');
       const r = await c.ended;
       expect(r.hung, `SIGTERM did not end the CLI (killed after 20 s); stderr=${r.stderr}`).toBe(false);
-      expect(r.signal === 'SIGTERM' || r.code === 143 || r.code === 125, `code=${r.code} signal=${r.signal} stderr=${r.stderr}`).toBe(true);
+      expect(r.signal === 'SIGTERM' || r.exitCode === 143 || r.exitCode === 125, `code=${r.exitCode} signal=${r.signal} stderr=${r.stderr}`).toBe(true);
       expect(await goneOrZombie(pid)).toMatch(/^(gone|Z)$/);
     } finally {
       reap(pid);

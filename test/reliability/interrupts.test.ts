@@ -11,8 +11,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defineModule, streams, Supervisor, type Call } from '../../lib/index.js';
-import { fixture, type Outcome } from '../helpers.js';
-import { spawn } from 'node:child_process';
+import { fixture, startCollect, type Outcome } from '../helpers.js';
 import { probe } from '../probes.js';
 import { reasons } from '../machine.js';
 
@@ -38,17 +37,16 @@ async function waitFor(what: string, cond: () => boolean): Promise<void> {
 }
 
 /**
- * Collects stdout; for the stop case, once the program said "stopping", waits
- * until every thread of it is stopped (the one blocked in the call too), then
- * continues it. Resolves whether all stopped.
+ * Watches stdout (text(): what the caller collected of it so far); for the
+ * stop case, once the program said "stopping", waits until every thread of it
+ * is stopped (the one blocked in the call too), then continues it. Resolves
+ * whether all stopped.
  */
-function watchStdout(pid: () => number, stdout: NodeJS.ReadableStream, out: { text: string }, stop: boolean): Promise<boolean> {
+function watchStdout(pid: () => number, stdout: NodeJS.ReadableStream, text: () => string, stop: boolean): Promise<boolean> {
   return new Promise((resolve) => {
     let seen = false;
-    stdout.setEncoding('utf8');
-    stdout.on('data', (d: string) => {
-      out.text += d;
-      if (!stop || seen || !out.text.includes('stopping\n')) return;
+    stdout.on('data', () => {
+      if (!stop || seen || !text().includes('stopping\n')) return;
       seen = true;
       waitFor('every thread stopped', () => allStopped(pid())).then(
         () => {
@@ -66,15 +64,10 @@ function watchStdout(pid: () => number, stdout: NodeJS.ReadableStream, out: { te
 }
 
 async function runNative(args: string[]): Promise<Outcome & { stopped: boolean }> {
-  const child = spawn(prog, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { text: '' };
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const stopped = watchStdout(() => child.pid!, child.stdout, out, args[1] === 'stop');
-  const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
-  const [exitCode, signal] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
-  clearTimeout(timer);
-  return { stdout: out.text, stderr, exitCode, signal, stopped: await stopped };
+  const c = startCollect(prog, args, { stdio: ['ignore', 'pipe', 'pipe'], killMs: DEADLINE_MS });
+  const stopped = watchStdout(() => c.child.pid!, c.child.stdout!, () => c.stdout().toString(), args[1] === 'stop');
+  const r = await c.ended;
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode, signal: r.signal, stopped: await stopped };
 }
 
 async function runSupervised(args: string[]): Promise<Outcome & { stopped: boolean; calls: number; abandoned: number }> {
@@ -98,13 +91,14 @@ async function runSupervised(args: string[]): Promise<Outcome & { stopped: boole
   const sup = new Supervisor({ modules: [streams(), count] });
   try {
     const child = sup.spawn(prog, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = { text: '' };
+    let stdout = '';
     let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const stopped = watchStdout(() => child.pid, child.stdout!, out, args[1] === 'stop');
+    const stopped = watchStdout(() => child.pid, child.stdout!, () => stdout, args[1] === 'stop');
     const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
     const r = await child.closed.finally(() => clearTimeout(timer));
-    return { stdout: out.text, stderr, exitCode: r.exitCode, signal: r.signal, stopped: await stopped, calls, abandoned };
+    return { stdout, stderr, exitCode: r.exitCode, signal: r.signal, stopped: await stopped, calls, abandoned };
   } finally {
     await sup.close();
   }

@@ -3,15 +3,12 @@
 //    child Node process runs them, through the built package, dist/);
 //  - 50 cycles of new Supervisor + spawn with stdio 'pipe' + closed + close()
 //    leave this process with as many open fds as before.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../lib/index.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { asText, root, spawnCollect } from '../helpers.js';
 
 let tmp = '';
 beforeAll(() => {
@@ -46,24 +43,8 @@ for (let i = 1; i <= 200; i++) {
 console.log('ok 200');
 `,
     );
-    const r = await new Promise<{ stdout: string; stderr: string; code: number | null; signal: string | null; hung: boolean }>((resolve, reject) => {
-      const child = spawn('sh', ['-c', `ulimit -n 128 && exec "$0" "$1"`, process.execPath, script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      let hung = false;
-      const timer = setTimeout(() => {
-        hung = true;
-        child.kill('SIGKILL');
-      }, 120_000);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ stdout, stderr, code, signal, hung });
-      });
-    });
-    expect({ stdout: r.stdout, code: r.code, signal: r.signal, hung: r.hung }, r.stderr).toEqual({ stdout: 'ok 200\n', code: 0, signal: null, hung: false });
+    const r = asText(await spawnCollect('sh', ['-c', `ulimit -n 128 && exec "$0" "$1"`, process.execPath, script], { stdio: ['ignore', 'pipe', 'pipe'], killMs: 120_000 }));
+    expect({ stdout: r.stdout, exitCode: r.exitCode, signal: r.signal, hung: r.hung }, r.stderr).toEqual({ stdout: 'ok 200\n', exitCode: 0, signal: null, hung: false });
   }, 150_000);
 
   it("50 cycles of spawn(stdio 'pipe') + closed + close(): the same number of open fds as before", async () => {
@@ -131,13 +112,8 @@ for (let round = 0; round < 20 && collected < N; round++) {
 console.log('collected ' + collected + ' of ' + N);
 `,
     );
-    const r = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--expose-gc', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.on('error', reject);
-      child.on('close', () => resolve(out.trim()));
-    });
+    // The kill timer only cleans up after the test's own 60 s timeout.
+    const r = (await spawnCollect(process.execPath, ['--expose-gc', script], { stdio: ['ignore', 'pipe', 'inherit'], killMs: 60_000 })).stdout.toString().trim();
     expect(r).toBe('collected 20 of 20');
   }, 60_000);
 });

@@ -7,60 +7,20 @@
 //  - non-UTF-8 bytes in output, environment, program path and cwd;
 //  - signals sent to the CLI: SIGUSR1 (never Node's inspector), signal 39,
 //    and a process-group signal delivered exactly once.
-import { spawn, type StdioOptions } from 'node:child_process';
+import { type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, killGroupAfter } from '../helpers.js';
-
-const node = process.execPath;
-
-interface Raw {
-  stdout: Buffer;
-  stderr: Buffer;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  hung: boolean;
-}
-
-interface RawOpts {
-  stdio?: StdioOptions;
-  env?: NodeJS.ProcessEnv;
-  input?: string;
-  killMs?: number;
-}
-
-/** Spawn, collect stdout/stderr as bytes; SIGKILL (hung: true) after killMs. */
-function runRaw(file: string, args: string[], opts: RawOpts = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: opts.stdio ?? 'pipe', env: opts.env });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      child.kill('SIGKILL');
-    }, opts.killMs ?? 20_000);
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(opts.input ?? '');
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code, signal, hung });
-    });
-  });
-}
+import { cli, fixture, spawnCollect, startCollect, type Collected } from '../helpers.js';
 
 /** The visible outcome, with bytes shown as hex so that a diff is readable. */
-function view(r: Raw): { stdout: string; stderr: string; code: number | null; signal: string | null; hung: boolean } {
-  return { stdout: r.stdout.toString('hex'), stderr: r.stderr.toString('latin1'), code: r.code, signal: r.signal, hung: r.hung };
+function view(r: Collected): { stdout: string; stderr: string; exitCode: number | null; signal: string | null; hung: boolean } {
+  return { stdout: r.stdout.toString('hex'), stderr: r.stderr.toString('latin1'), exitCode: r.exitCode, signal: r.signal, hung: r.hung };
 }
 
 /** Same outcome natively and supervised; returns the native one. */
-async function expectSame(native: Promise<Raw>, supervised: Promise<Raw>): Promise<Raw> {
+async function expectSame(native: Promise<Collected>, supervised: Promise<Collected>): Promise<Collected> {
   const [n, s] = await Promise.all([native, supervised]);
   expect(n.hung).toBe(false);
   expect(view(s)).toEqual(view(n));
@@ -96,9 +56,9 @@ describe('inherited file descriptors', () => {
       const fb = fs.openSync('/etc/hostname', 'r');
       try {
         const script = `cat <&${fd}`;
-        const n = await expectSame(runRaw('bash', ['-c', script], { stdio: stdio(fa) }), runRaw(cli, ['run', '--', 'bash', '-c', script], { stdio: stdio(fb) }));
+        const n = await expectSame(spawnCollect('bash', ['-c', script], { stdio: stdio(fa) }), spawnCollect(cli, ['run', '--', 'bash', '-c', script], { stdio: stdio(fb) }));
         expect(n.stdout.equals(hostname)).toBe(true);
-        expect(n.code).toBe(0);
+        expect(n.exitCode).toBe(0);
       } finally {
         fs.closeSync(fa);
         fs.closeSync(fb);
@@ -111,16 +71,16 @@ describe('inherited signal state', () => {
   it('nohup-style: SIGHUP ignored by the parent stays ignored (kill -HUP $$; echo survived)', async () => {
     const prog = `sh -c 'kill -HUP $$; echo survived'`;
     const n = await expectSame(
-      runRaw('sh', ['-c', `trap "" HUP; exec ${prog}`]),
-      runRaw('sh', ['-c', `trap "" HUP; exec ${CLI} ${prog}`]),
+      spawnCollect('sh', ['-c', `trap "" HUP; exec ${prog}`]),
+      spawnCollect('sh', ['-c', `trap "" HUP; exec ${CLI} ${prog}`]),
     );
     expect(n.stdout.toString()).toBe('survived\n');
-    expect(n.code).toBe(0);
+    expect(n.exitCode).toBe(0);
   });
 
   it('a blocked SIGUSR1 and an ignored SIGINT reach the program: same SigBlk/SigIgn lines', async () => {
     const grep = ['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status'];
-    const n = await expectSame(runRaw(fixture('sigmask_exec'), grep), runRaw(fixture('sigmask_exec'), [cli, 'run', '--', ...grep]));
+    const n = await expectSame(spawnCollect(fixture('sigmask_exec'), grep), spawnCollect(fixture('sigmask_exec'), [cli, 'run', '--', ...grep]));
     const text = n.stdout.toString();
     // SIGUSR1 is signal 10 (bit 9), SIGINT is 2 (bit 1).
     const blk = BigInt('0x' + /^SigBlk:\s*([0-9a-f]+)/m.exec(text)![1]);
@@ -133,7 +93,7 @@ describe('inherited signal state', () => {
 describe('a closed stdout', () => {
   it("bash -c 'echo hi; echo $? >&2' with stdout closed: stderr says 1, natively and supervised", async () => {
     const prog = `bash -c 'echo hi; echo $? >&2'`;
-    const n = await expectSame(runRaw('sh', ['-c', `exec ${prog} >&-`]), runRaw('sh', ['-c', `exec ${CLI} ${prog} >&-`]));
+    const n = await expectSame(spawnCollect('sh', ['-c', `exec ${prog} >&-`]), spawnCollect('sh', ['-c', `exec ${CLI} ${prog} >&-`]));
     expect(n.stderr.toString()).toMatch(/(^|\n)1\n$/);
   });
 });
@@ -141,14 +101,14 @@ describe('a closed stdout', () => {
 describe('non-UTF-8 bytes', () => {
   it("printf %s $'\\xff\\xfeA': stdout is exactly ff fe 41", async () => {
     const args = ['-c', "printf %s $'\\xff\\xfeA'"];
-    const n = await expectSame(runRaw('bash', args), runRaw(cli, ['run', '--', 'bash', ...args]));
+    const n = await expectSame(spawnCollect('bash', args), spawnCollect(cli, ['run', '--', 'bash', ...args]));
     expect(n.stdout.toString('hex')).toBe('fffe41');
   });
 
   it('an environment variable with bytes ff fe passes through unchanged', async () => {
     const setV = `V=$(printf '\\377\\376'); export V;`;
     const prog = `sh -c 'printf %s "$V"'`;
-    const n = await expectSame(runRaw('sh', ['-c', `${setV} exec ${prog}`]), runRaw('sh', ['-c', `${setV} exec ${CLI} ${prog}`]));
+    const n = await expectSame(spawnCollect('sh', ['-c', `${setV} exec ${prog}`]), spawnCollect('sh', ['-c', `${setV} exec ${CLI} ${prog}`]));
     expect(n.stdout.toString('hex')).toBe('fffe');
   });
 
@@ -160,8 +120,8 @@ describe('non-UTF-8 bytes', () => {
     fs.chmodSync(prog, 0o755);
     const env = { ...process.env, D: tmp };
     const P = `P="$D/bin-$(printf '\\377')/$(printf '\\377')true";`;
-    const n = await expectSame(runRaw('sh', ['-c', `${P} exec "$P"`], { env }), runRaw('sh', ['-c', `${P} exec ${CLI} "$P"`], { env }));
-    expect({ code: n.code, stderr: n.stderr.toString() }).toEqual({ code: 0, stderr: '' });
+    const n = await expectSame(spawnCollect('sh', ['-c', `${P} exec "$P"`], { env }), spawnCollect('sh', ['-c', `${P} exec ${CLI} "$P"`], { env }));
+    expect({ exitCode: n.exitCode, stderr: n.stderr.toString() }).toEqual({ exitCode: 0, stderr: '' });
   });
 
   it('in a cwd whose name has byte 0xff: `run -- true` exits 0 and `run -- pwd` prints the raw bytes', async () => {
@@ -169,9 +129,9 @@ describe('non-UTF-8 bytes', () => {
     fs.mkdirSync(dir);
     const env = { ...process.env, D: tmp };
     const cd = `cd "$D/cwd-$(printf '\\377\\376')" || exit 99;`;
-    const t = await expectSame(runRaw('sh', ['-c', `${cd} exec true`], { env }), runRaw('sh', ['-c', `${cd} exec ${CLI} true`], { env }));
-    expect(t.code).toBe(0);
-    const p = await expectSame(runRaw('sh', ['-c', `${cd} exec pwd`], { env }), runRaw('sh', ['-c', `${cd} exec ${CLI} pwd`], { env }));
+    const t = await expectSame(spawnCollect('sh', ['-c', `${cd} exec true`], { env }), spawnCollect('sh', ['-c', `${cd} exec ${CLI} true`], { env }));
+    expect(t.exitCode).toBe(0);
+    const p = await expectSame(spawnCollect('sh', ['-c', `${cd} exec pwd`], { env }), spawnCollect('sh', ['-c', `${cd} exec ${CLI} pwd`], { env }));
     const real = Buffer.concat([Buffer.from(`${fs.realpathSync(tmp)}/cwd-`), Buffer.from([0xff, 0xfe, 0x0a])]);
     expect(p.stdout.toString('hex')).toBe(real.toString('hex'));
   });
@@ -182,25 +142,13 @@ interface Detached {
   stdout: () => string;
   stderr: () => string;
   closeStdin: () => void;
-  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; hung: boolean }>;
+  ended: Promise<Collected>;
 }
 
-/** Spawn in a new session/process group (no terminal), stdio piped; killed (group) after killMs. */
+/** Spawn in a new session/process group (no terminal), stdio piped, stdin left open; killed (group) after killMs. */
 function startDetached(file: string, args: string[], killMs = 20_000): Detached {
-  const child = spawn(file, args, { stdio: 'pipe', detached: true });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  child.stdin.on('error', () => {});
-  const killer = killGroupAfter(child, killMs);
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; hung: boolean }>((resolve) => {
-    child.on('close', (code, signal) => {
-      killer.cancel();
-      resolve({ code, signal, hung: killer.hung() });
-    });
-  });
-  return { pid: child.pid!, stdout: () => out, stderr: () => err, closeStdin: () => child.stdin.end(), ended };
+  const c = startCollect(file, args, { detached: true, keepStdin: true, killMs });
+  return { pid: c.child.pid!, stdout: () => c.stdout().toString(), stderr: () => c.stderr().toString(), closeStdin: () => c.child.stdin!.end(), ended: c.ended };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -246,7 +194,7 @@ describe('signals sent to the CLI', () => {
     const r = await c.ended;
     expect(inspector, `the inspector opened; stderr=${c.stderr()}`).toBe(false);
     expect(c.stderr()).not.toContain('Debugger listening');
-    expect({ stdout: c.stdout(), code: r.code, signal: r.signal, hung: r.hung }).toEqual({ stdout: 'ready\nusr1\n', code: 0, signal: null, hung: false });
+    expect({ stdout: c.stdout(), code: r.exitCode, signal: r.signal, hung: r.hung }).toEqual({ stdout: 'ready\nusr1\n', code: 0, signal: null, hung: false });
   });
 
   it('signal 39 (SIGRTMIN+5) sent to the CLI reaches the program', async () => {
@@ -262,7 +210,7 @@ describe('signals sent to the CLI', () => {
       }
     }
     const r = await c.ended;
-    expect({ stdout: c.stdout(), stderr: c.stderr(), code: r.code, signal: r.signal, hung: r.hung }).toEqual({
+    expect({ stdout: c.stdout(), stderr: c.stderr(), code: r.exitCode, signal: r.signal, hung: r.hung }).toEqual({
       stdout: 'ready\nrt5\n',
       stderr: '',
       code: 0,
@@ -277,7 +225,7 @@ describe('signals sent to the CLI', () => {
       expect(await until(() => c.stdout().includes('ready\n'), 10_000), c.stderr()).toBe(true);
       process.kill(-c.pid, 'SIGINT');
       const r = await c.ended;
-      return { stdout: c.stdout(), stderr: c.stderr(), code: r.code, signal: r.signal, hung: r.hung };
+      return { stdout: c.stdout(), stderr: c.stderr(), code: r.exitCode, signal: r.signal, hung: r.hung };
     };
     const native = await once(fixture('sigint_count'), []);
     expect(native).toEqual({ stdout: 'ready\ncount 1\n', stderr: '', code: 0, signal: null, hung: false });

@@ -3,14 +3,15 @@
 // their pointers; the test plays tracer (captureSpec() decides what of that memory it may use)
 // and compares each formatted line with strace's, in order.
 import { execFileSync } from 'node:child_process';
-import { needs } from '../probes.js';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { needs, onlyIf } from '../probes.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureSpec, formatCall, quoteString, type TraceCall } from '../../lib/trace/decode.js';
 import { flags, openFlags, OPEN_FLAGS } from '../../lib/trace/flags.js';
 import { syscallByName } from '../../lib/syscalls/index.js';
+import { fixture } from '../helpers.js';
 
 const O = { strsize: 32 };
 const nr = (name: string) => syscallByName(name)!.nr;
@@ -86,14 +87,6 @@ describe('formatCall by hand', () => {
 const work = mkdtempSync(join(tmpdir(), 'sysstub-trace-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function fixture(): string {
-  const built = join(import.meta.dirname, '../../build/Release/trace_calls');
-  if (existsSync(built)) return built;
-  const out = join(work, 'trace_calls');
-  execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, join(import.meta.dirname, '../fixtures/trace_calls.c')]);
-  return out;
-}
-
 interface Rec { nr: number; args: bigint[]; ret: bigint; mem: Map<number, Uint8Array>; before: Map<number, Uint8Array> }
 
 function parseRecords(text: string): Rec[] {
@@ -145,7 +138,7 @@ needs('strace').describe('formatCall against strace', () => {
   const dir = join(work, 'scratch');
   execFileSync('mkdir', ['-p', dir]);
   const log = join(work, 'strace.log');
-  const stdout = execFileSync('strace', ['-qq', '-a0', '-e', 'signal=none', '-o', log, fixture(), dir], { encoding: 'utf8' });
+  const stdout = execFileSync('strace', ['-qq', '-a0', '-e', 'signal=none', '-o', log, fixture('trace_calls'), dir], { encoding: 'utf8' });
   const recs = parseRecords(stdout);
   const all = readFileSync(log, 'utf8').split('\n');
   const begin = all.findIndex((l) => l.startsWith('write(-1, "BEGIN", 5)'));
@@ -161,10 +154,13 @@ needs('strace').describe('formatCall against strace', () => {
   });
 
   const pairs = recs.map((r, i) => ({ r, line: lines[i] }));
-  it.each(pairs.map((p, i) => [i, p.line ?? '', p]))('line %i: %s', (_i, _l, p) => {
-    const name = p.line.slice(0, p.line.indexOf('('));
-    if (deeper.has(name)) return;
-    expect(formatCall(toCall(p.r), O)).toBe(p.line);
+  pairs.forEach((p, i) => {
+    const line = p.line ?? '';
+    // Counted as skipped, with the reason, rather than passed without a check.
+    const deep = deeper.has(line.slice(0, line.indexOf('(')));
+    onlyIf(!deep, 'strace decodes this call deeper than a single-level capture').it(`line ${i}: ${line}`, () => {
+      expect(formatCall(toCall(p.r), O)).toBe(p.line);
+    });
   });
 
   it('compares at least 40 lines', () => {
