@@ -274,6 +274,20 @@ describe('-m PATH: module files', () => {
     expect(fs.readdirSync(tmp).sort()).toEqual(before);
   });
 
+  it('a .ts file with an enum (transformed, not only stripped), whatever typescript package is installed', async () => {
+    const f = modFile('enum.ts', ['enum Reply { Value = 98 }', "export default { name: 'enum', syscalls: { getpmsg: (): number => Reply.Value } };", ''].join('\n'));
+    const r = await runCli(['run', '-m', f, '--', stubcall(), '181']);
+    expect(r).toEqual({ stdout: '181 = 98\n', stderr: '', exitCode: 0, signal: null });
+  });
+
+  it('a .ts file that is not valid TypeScript: exit 2, the file and the place named', async () => {
+    const f = modFile('broken.ts', ['const ok = 1;', 'const = ;', ''].join('\n'));
+    const r = await runCli(['run', '-m', f, '--', stubcall(), '181']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^sysstub: cannot load module broken\.ts:2:7: not valid TypeScript: Unexpected token/);
+    expect(r.stdout).toBe('');
+  });
+
   it("a file importing defineModule and SyscallError from 'sysstub' (package self-reference)", async () => {
     const f = modFile('selfref.mjs', [
       "import { defineModule, SyscallError } from 'sysstub';",

@@ -12,9 +12,9 @@ import { probe } from './probes.js';
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const cli = path.join(root, 'bin', 'sysstub.js');
 
-/** Absolute path of a compiled C fixture (build/Release/<name>). */
+/** Absolute path of a compiled C fixture (test/fixtures/build/<name>, scripts/build-fixtures.mjs). */
 export function fixture(name: string): string {
-  return path.join(root, 'build', 'Release', name);
+  return path.join(root, 'test', 'fixtures', 'build', name);
 }
 
 export interface Outcome {
