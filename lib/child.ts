@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { errnoName, strerror } from './errno.js';
 import { signalNames } from './signals.js';
+import type { SyscallEvent } from './trace/events.js';
 
 /**
  * What one of the program's fds is: 'pipe' (0-2 only: a stream on the child
@@ -70,11 +71,11 @@ export class SpawnError extends Error {
 export const text = (b: Bytes): string => (typeof b === 'string' ? b : Buffer.from(b).toString());
 
 /**
- * A process started by a Supervisor, traced with everything it starts.
+ * A process started by a Supervisor, supervised with everything it starts.
  * Events: 'exit' (code, signal), 'error' (SpawnError), and with the
  * supervisor's trace option 'syscall' (SyscallEvent) for its whole tree, as
- * calls finish: child.on('syscall', e => ...), or as an async iterator with
- * node:events' on(child, 'syscall').
+ * calls finish: child.on('syscall', e => ...), or `for await (const e of
+ * child.syscalls())`, which ends when the tree's output is all in.
  */
 export class SupervisedChild extends EventEmitter {
   readonly pid: number;
@@ -112,6 +113,47 @@ export class SupervisedChild extends EventEmitter {
       return r;
     });
     this.closed.catch(() => {});
+  }
+
+  /**
+   * The tree's traced calls as they finish, as an async iterator that ends
+   * once the child has exited and its output is in (`closed`), after the
+   * calls reported until then; a spawn error ends it with that error.
+   */
+  syscalls(): AsyncIterableIterator<SyscallEvent> {
+    const queue: SyscallEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: unknown;
+    const onCall = (e: SyscallEvent) => {
+      queue.push(e);
+      wake?.();
+    };
+    this.on('syscall', onCall);
+    const finish = (err?: unknown) => {
+      // The tracer's events of a batch are emitted before its exit settles `closed`: none is lost.
+      done = true;
+      failure = err;
+      this.off('syscall', onCall);
+      wake?.();
+    };
+    this.closed.then(() => finish(), finish);
+    const it: AsyncIterableIterator<SyscallEvent> = {
+      next: async () => {
+        while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        if (queue.length > 0) return { value: queue.shift()!, done: false };
+        if (failure !== undefined) throw failure;
+        return { value: undefined, done: true };
+      },
+      return: async () => {
+        finish();
+        queue.length = 0;
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
   }
 
   /** Send a signal to the process (default SIGTERM). Returns false if it is gone. */

@@ -4,7 +4,7 @@
 // syscall exit and strace prints by name. See errno(3).
 
 /** [errno, name, message], ascending. 41 and 58 are unused on Linux. */
-const TABLE: readonly (readonly [errno: number, name: string, message: string])[] = [
+const TABLE = [
   [1, 'EPERM', 'Operation not permitted'],
   [2, 'ENOENT', 'No such file or directory'],
   [3, 'ESRCH', 'No such process'],
@@ -156,14 +156,17 @@ const TABLE: readonly (readonly [errno: number, name: string, message: string])[
   [528, 'EJUKEBOX', 'Request initiated, but will not complete before timeout'],
   [529, 'EIOCBQUEUED', 'iocb queued, will get completion event'],
   [530, 'ERECALLCONDITIONAL', 'Conditional recall not possible'],
-];
+] as const satisfies readonly (readonly [errno: number, name: string, message: string])[];
 
 /** Second names for a number; errnoName() never returns these. */
-const ALIASES: readonly (readonly [name: string, errno: number])[] = [
+const ALIASES = [
   ['EWOULDBLOCK', 11],
   ['EDEADLOCK', 35],
   ['ENOTSUP', 95],
-];
+] as const satisfies readonly (readonly [name: string, errno: number])[];
+
+/** An errno name as the kernel and glibc spell it ('ENOENT'), aliases included: a typo does not compile. */
+export type ErrnoName = (typeof TABLE)[number][1] | (typeof ALIASES)[number][0];
 
 const byNumber = new Map<number, { readonly errno: number; readonly name: string; readonly message: string }>();
 const byName = new Map<string, number>();

@@ -2,7 +2,9 @@
 export { Supervisor, SupervisedChild, SpawnError } from './supervisor.js';
 export type { SupervisorOptions, SpawnOptions, StdioOption, ExitResult } from './supervisor.js';
 export { run } from './run.js';
-export type { RunOptions, RunResult } from './run.js';
+export type { RunOptions, RunResult, RunEncoding } from './run.js';
+export { format, snapshot } from './trace/record.js';
+export type { SyscallRecord, FormatOptions, SnapshotOptions } from './trace/record.js';
 export { defineModule, SyscallError } from './module.js';
 export type { Call, Handler, HandlerSpec, HandlerResult, Module, ModuleDefinition, Outcome, SyscallArgs, ErrnoLike } from './module.js';
 export type { HandlerReport, HandlerFault } from './call.js';
@@ -12,6 +14,7 @@ export type { SlotRow } from './stub-table.js';
 export { syscallByNr, syscallByName, allSyscalls, KERNEL_STUBS } from './syscalls/index.js';
 export type { SyscallInfo, SyscallStatus, SyscallClass } from './syscalls/index.js';
 export { errnoName, errnoNumber, strerror } from './errno.js';
+export type { ErrnoName } from './errno.js';
 export { builtinModules, loadBuiltinModule, faults } from './modules/index.js';
 export type { FaultSpec, FaultCall } from './modules/index.js';
 export { streams } from './modules/streams.js';

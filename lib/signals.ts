@@ -17,7 +17,7 @@ export function signalName(n: number): NodeJS.Signals | number {
 /** The number of a signal given by name or number; a TypeError naming `what` otherwise. */
 export function signalNumber(sig: NodeJS.Signals | number, what: string): number {
   const n = typeof sig === 'number' ? sig : os.constants.signals[sig];
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new TypeError(`spawn: ${what}: ${String(sig)} is not a signal (a name like 'SIGHUP' or a number 1..64)`);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new TypeError(`${what}: ${String(sig)} is not a signal (a name like 'SIGHUP' or a number 1..64)`);
   return n;
 }
 

@@ -112,11 +112,13 @@ export class Supervisor extends EventEmitter implements RouteHost {
 
   /** Load a module on top of the slots it handles; works while tracees run. */
   load(mod: Module | ModuleDefinition): void {
+    if (this.closing) throw closedError('load');
     this.table.load(mod);
   }
 
   /** Unload a module: new calls no longer see it; resolves when its calls in flight have drained. */
   unload(name: string): Promise<void> {
+    if (this.closing) return Promise.reject(closedError('unload'));
     return this.table.unload(name);
   }
 
@@ -154,8 +156,8 @@ export class Supervisor extends EventEmitter implements RouteHost {
       ? [...opts.rawEnv]
       : Object.entries(opts.env ?? process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const stdio = stdioEntries(opts.stdio);
-    const sigIgnored = sigmask(opts.signals?.ignore, 'signals.ignore');
-    const sigMask = sigmask(opts.signals?.block, 'signals.block');
+    const sigIgnored = sigmask(opts.signals?.ignore, 'spawn: signals.ignore');
+    const sigMask = sigmask(opts.signals?.block, 'spawn: signals.block');
     const spawnargs = args.map(text);
 
     const tracer = this.ensureTracer();
@@ -218,6 +220,11 @@ export class Supervisor extends EventEmitter implements RouteHost {
    * Kill every supervised process and stop the tracer thread. Calls in flight are
    * aborted. Resolves when everything is reaped.
    */
+  /** `await using sup = new Supervisor()`: closed at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;

@@ -36,7 +36,7 @@ export interface Signature {
 // --- captures ----------------------------------------------------------------------------------
 
 const pathIn = (arg: number): Cap => () =>
-  ({ key: `a${arg}`, arg, at: 'entry', kind: 'cstr', len: { size: PATH_MAX }, max: PATH_MAX });
+  ({ key: `a${arg}`, arg, at: 'entry', kind: 'cstr', len: { size: PATH_MAX }, max: PATH_MAX, role: 'path' });
 const strIn = (arg: number): Cap => (o) =>
   ({ key: `a${arg}`, arg, at: 'entry', kind: 'cstr', len: { size: o.strsize + 1 }, max: o.strsize + 1 });
 const bufIn = (arg: number, lenArg: number): Cap => (o) =>

@@ -38,4 +38,6 @@ export interface CaptureSpec {
   kind: 'cstr' | 'buf' | 'strv';
   len: { arg: number; scale?: number } | { ret: true; scale?: number } | { size: number };
   max: number;
+  /** A path argument: shown as the call's `path` in SyscallRecord. */
+  role?: 'path';
 }

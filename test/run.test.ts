@@ -1,0 +1,165 @@
+// run(), the harness API: execa's shape (command forms, encodings, all,
+// timeout/abort killing the whole tree, failed/command/durationMs), faults as
+// CLI expressions, traced calls as typed records with strace lines and a
+// stable snapshot form, child.syscalls() ending with the tree, and the
+// Supervisor's lifecycle errors. Each program also runs natively where the
+// comparison says something.
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { format, parseFaultExpr, run, snapshot, Supervisor } from '../lib/index.js';
+import { fixture, runNative } from './helpers.js';
+
+const env = { ...process.env, LC_ALL: 'C' };
+
+/** 'gone' or a zombie (dead, waiting for a parent that may never reap it) are both "not running". */
+function running(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('run(): command, output, result', () => {
+  it("bytes stay bytes with encoding: 'buffer'; text is UTF-8 by default", async () => {
+    const b = await run(['printf', '\\377\\376'], { encoding: 'buffer' });
+    expect(Buffer.isBuffer(b.stdout)).toBe(true);
+    expect([...b.stdout]).toEqual([0xff, 0xfe]);
+    expect([...b.all]).toEqual([0xff, 0xfe]);
+    const t = await run(['printf', 'h\\303\\251']);
+    expect(t.stdout).toBe('hé');
+  });
+
+  it('a command string is split on spaces (no shell); the result names the command, its duration and failure', async () => {
+    const r = await run('echo hello  world');
+    expect(r).toMatchObject({ stdout: 'hello world\n', stderr: '', exitCode: 0, signal: null, failed: false, timedOut: false, isCanceled: false, command: 'echo hello world' });
+    expect(r.durationMs).toBeGreaterThan(0);
+    const q = await run(['sh', '-c', 'exit 3']);
+    expect(q).toMatchObject({ exitCode: 3, failed: true, command: "sh -c 'exit 3'" });
+  });
+
+  it('all holds stdout and stderr together', async () => {
+    const r = await run(['sh', '-c', 'echo out; echo err >&2']);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.all.split('\n').sort()).toEqual(['', 'err', 'out']);
+  });
+
+  it('input goes to stdin; cwd and env are the program\'s', async () => {
+    const r = await run(['sh', '-c', 'cat; pwd; echo "$X"'], { input: 'in\n', cwd: '/tmp', env: { PATH: process.env.PATH, X: 'x1' } });
+    expect(r.stdout).toBe('in\n/tmp\nx1\n');
+  });
+
+  it('a program that cannot be executed rejects with a Node-shaped SpawnError', async () => {
+    await expect(run(['/nonexistent/prog'])).rejects.toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'spawn /nonexistent/prog' });
+  });
+
+  it('bad options are TypeErrors or RangeErrors naming the option', async () => {
+    await expect(run(['true'], { timeout: -1 })).rejects.toThrow(/run: timeout must be a whole number of ms/);
+    await expect(run(['true'], { encoding: 'latin1' as 'utf8' })).rejects.toThrow(/run: encoding must be 'utf8' or 'buffer', got "latin1"/);
+    await expect(run(['true'], { killSignal: 'SIGFOO' as NodeJS.Signals })).rejects.toThrow(/run: killSignal: SIGFOO is not a signal/);
+    await expect(run(['true'], { colour: true } as object)).rejects.toThrow(/run: unknown option "colour"/);
+    await expect(run([])).rejects.toThrow(/run: command must be a non-empty string or array/);
+    await expect(run(['true'], { inject: 'openat:error=EWHAT' })).rejects.toThrow(/EWHAT/);
+  });
+});
+
+describe('run(): timeout and abort end the whole tree before the promise settles', () => {
+  it('timeout: the program and its background child are dead when run() resolves', async () => {
+    const r = await run(['sh', '-c', 'sleep 30 & echo $!; wait'], { timeout: 300 });
+    expect(r).toMatchObject({ timedOut: true, signal: 'SIGKILL', failed: true });
+    const bg = Number(r.stdout);
+    expect(bg).toBeGreaterThan(0);
+    expect(running(bg)).toBe(false);
+  });
+
+  it('killSignal is what a timeout sends', async () => {
+    const r = await run(['sleep', '30'], { timeout: 200, killSignal: 'SIGTERM' });
+    expect(r).toMatchObject({ timedOut: true, signal: 'SIGTERM' });
+  });
+
+  it('an AbortSignal, aborted before or during the run', async () => {
+    const before = await run(['sleep', '30'], { signal: AbortSignal.abort() });
+    expect(before).toMatchObject({ isCanceled: true, signal: 'SIGKILL', failed: true });
+    const ctl = new AbortController();
+    const p = run(['sh', '-c', 'echo started; sleep 30 & echo $!; wait'], { signal: ctl.signal });
+    setTimeout(() => ctl.abort(), 200);
+    const during = await p;
+    expect(during.isCanceled).toBe(true);
+    expect(running(Number(during.stdout.split('\n')[1]))).toBe(false);
+  });
+});
+
+describe('run(): inject, as on the CLI', () => {
+  it('a strace expression string, a parsed rule, or a list of them', async () => {
+    const native = await runNative('cat', ['/etc/hostname'], { env });
+    expect(native.exitCode).toBe(0);
+    const r = await run(['cat', '/etc/hostname'], { inject: 'openat:error=EACCES:when=3', env });
+    expect(r).toMatchObject({ exitCode: 1, stderr: 'cat: /etc/hostname: Permission denied\n', stdout: '', failed: true });
+    const list = await run(['cat', '/etc/hostname'], { inject: [parseFaultExpr('read:error=EIO:when=2', 'inject')], env });
+    expect(list.stderr).toMatch(/^cat: .*Input\/output error\n/);
+    expect(list.exitCode).toBe(1);
+  });
+});
+
+describe('run(): traced calls as records', () => {
+  it('a trace SET gives typed records: path, fd, signed result, errno, the strace line', async () => {
+    const r = await run(['cat', '/etc/hostname', '/nonexistent'], { trace: 'openat,read,close', env });
+    const open = r.syscalls.find((s) => s.name === 'openat' && s.path === '/etc/hostname')!;
+    expect(open).toMatchObject({ nr: 257, result: 3n, errno: null, path: '/etc/hostname' });
+    expect(open.text).toBe('openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3');
+    expect(format(open, { pid: true })).toBe(`[pid ${open.pid}] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`);
+    const missing = r.syscalls.find((s) => s.path === '/nonexistent')!;
+    expect(missing).toMatchObject({ result: -2n, errno: 'ENOENT' });
+    expect(missing.text).toBe('openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)');
+    // The last read with data: cat's, of /etc/hostname (the loader read libc before).
+    const read = r.syscalls.findLast((s) => s.name === 'read' && s.fd === 3 && (s.result ?? 0n) > 0n)!;
+    expect(read.text).toMatch(/^read\(3, ".*", 131072\) = \d+$/);
+    expect(format(read, { strsize: 1 })).toMatch(/^read\(3, ".?"\.\.\., 131072\) = \d+$/);
+  });
+
+  it('snapshot(): the same text from run to run, without the loader\'s start-up', async () => {
+    const once = async () => snapshot((await run(['cat', '/etc/hostname'], { trace: 'execve,openat,close', env })).syscalls);
+    const a = await once();
+    expect(a).toBe(await once());
+    expect(a.split('\n')).toEqual([
+      'execve("/usr/bin/cat", ["cat", "/etc/hostname"], 0x… /* … vars */) = 0',
+      'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3',
+      'close(3) = 0',
+      'close(1) = 0',
+      'close(2) = 0',
+    ]);
+  });
+
+  it('snapshot() numbers processes in order of appearance', async () => {
+    const r = await run(['sh', '-c', 'cat /dev/null; exit 0'], { trace: 'openat', env });
+    const lines = snapshot(r.syscalls, { only: ['openat'] }).split('\n');
+    expect(lines.every((l) => /^\[pid [12]\] openat\(/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[pid 2] openat(AT_FDCWD, "/dev/null"'))).toBe(true);
+  });
+
+  it('child.syscalls() yields the tree\'s calls and ends when the child has exited', async () => {
+    const sup = new Supervisor({ trace: { syscalls: 'getpmsg' } });
+    try {
+      const child = sup.spawn(fixture('loop'), ['0', '3'], { stdio: 'pipe' });
+      child.stdout!.resume();
+      const names: string[] = [];
+      for await (const e of child.syscalls()) names.push(`${e.name}=${e.error}`);
+      expect(names).toEqual(['getpmsg=ENOSYS', 'getpmsg=ENOSYS', 'getpmsg=ENOSYS']);
+      expect(child.exitResult?.exitCode).toBe(0);
+    } finally {
+      await sup.close();
+    }
+  });
+});
+
+describe('Supervisor lifecycle', () => {
+  it('every method after close() fails with code ERR_SUPERVISOR_CLOSED; Symbol.asyncDispose closes', async () => {
+    const sup = new Supervisor();
+    await sup[Symbol.asyncDispose]();
+    expect(() => sup.spawn('true')).toThrow(expect.objectContaining({ code: 'ERR_SUPERVISOR_CLOSED' }));
+    expect(() => sup.load({ name: 'late', syscalls: { getpmsg: () => 0 } })).toThrow(expect.objectContaining({ code: 'ERR_SUPERVISOR_CLOSED' }));
+    await expect(sup.unload('late')).rejects.toMatchObject({ code: 'ERR_SUPERVISOR_CLOSED' });
+    expect(() => sup.relaySignals(['SIGINT'])).toThrow(expect.objectContaining({ code: 'ERR_SUPERVISOR_CLOSED' }));
+  });
+});
