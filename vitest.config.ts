@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     globalSetup: ['test/global-setup.ts'],
+    // test/*.test-d.ts: the public types, checked by tsc as tests (a misspelt name must not compile).
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -3,7 +3,7 @@
 // Every path ends in exactly one Outcome: a crashing, lying or hanging handler
 // fails its call with a defined errno instead of leaving the tracee stopped.
 import os from 'node:os';
-import { errnoName } from './errno.js';
+import { errnoName, errnoNumber } from './errno.js';
 import { whenMatches } from './faults/expr.js';
 import { native } from './native.js';
 import { setLongTimeout } from './timers.js';
@@ -148,7 +148,7 @@ function toBig(v: bigint | number, what: string): bigint {
 
 function memError(err: unknown): SyscallError {
   const code = (err as NodeJS.ErrnoException).code;
-  return new SyscallError(typeof code === 'string' && code.startsWith('E') ? code : 'EFAULT');
+  return new SyscallError((typeof code === 'string' ? errnoNumber(code) : undefined) ?? 'EFAULT');
 }
 
 /** Turn whatever a handler produced into an Outcome, or explain why it is not one. */

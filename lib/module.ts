@@ -1,14 +1,15 @@
 // The module protocol: what a handler receives (Call), what it may answer
 // (a value, an errno, or the module below via call.next()), and defineModule.
 // Handlers are x86-64 only: see README "ABIs" for i386/x32 calls.
-import { errnoName, errnoNumber, strerror } from './errno.js';
+import { errnoName, errnoNumber, strerror, type ErrnoName } from './errno.js';
 import { parseWhenExpr, type When } from './faults/expr.js';
+import type { SyscallName } from './syscalls/table.js';
 
 /** Six raw 64-bit syscall arguments, as the kernel passed them (rdi, rsi, rdx, r10, r8, r9). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
 
 /** An errno name in the kernel's spelling ('EINVAL') or its number (22). */
-export type ErrnoLike = string | number;
+export type ErrnoLike = ErrnoName | number;
 
 /**
  * A failed system call: a handler throws or returns one to make the call fail
@@ -111,20 +112,22 @@ export interface HandlerSpec {
   timeout?: number | null;
 }
 
-/**
- * A constant answer: decided without entering JavaScript (in C++ at the stop
- * or notification, or compiled into the seccomp filter with sealConstants).
- * Exactly one of errno / value.
- */
-export interface ConstantSpec {
-  errno?: ErrnoLike;
-  value?: number | bigint;
+interface ConstantWhen {
   /**
    * Only on these calls of each thread (strace's when=: '3', '2+', '1+2',
    * '2..4', '1..9+3'); the others go on down the stack. Still decided natively.
    */
   when?: string | When;
 }
+
+/**
+ * A constant answer: decided without entering JavaScript (in C++ at the stop
+ * or notification, or compiled into the seccomp filter with sealConstants).
+ * Exactly one of errno / value: `{ errno, value }` together does not compile.
+ */
+export type ConstantSpec =
+  | (ConstantWhen & { errno: ErrnoLike; value?: never })
+  | (ConstantWhen & { value: number | bigint; errno?: never });
 
 /** The when= of a constant spec, parsed; throws a TypeError naming `where`. */
 export function constantWhen(c: ConstantSpec, where: string): When | undefined {
@@ -137,8 +140,14 @@ export function constantWhen(c: ConstantSpec, where: string): When | undefined {
   }
 }
 
-/** Keys: syscall names in the kernel's spelling, or numbers (for unassigned numbers). */
-export type SyscallHandlers = { readonly [nameOrNr: string]: Handler | HandlerSpec | ConstantSpec };
+/** What a module puts in one slot. */
+export type SlotEntry = Handler | HandlerSpec | ConstantSpec;
+
+/**
+ * Keys: syscall names in the kernel's spelling (a misspelt one does not
+ * compile), or numbers (for unassigned numbers: `{ 400: ... }`).
+ */
+export type SyscallHandlers = { readonly [K in SyscallName]?: SlotEntry } & { readonly [nr: number]: SlotEntry };
 
 export interface ModuleDefinition {
   /** Unique name in a supervisor's table: [a-z0-9][a-z0-9_.-]*. */
@@ -180,15 +189,15 @@ export function defineModule(def: ModuleDefinition): Module {
   for (const [key, h] of Object.entries(def.syscalls)) {
     if (h && typeof h === 'object') checkKeys(h, 'handler' in h ? HANDLER_SPEC_KEYS : CONSTANT_SPEC_KEYS, `defineModule(${def.name}): syscalls.${key}`);
     if (h && typeof h === 'object' && !('handler' in h)) {
-      constantOutcome(h, `defineModule(${def.name}): syscalls.${key}`);
-      constantWhen(h, `defineModule(${def.name}): syscalls.${key}`);
+      constantOutcome(h as ConstantSpec, `defineModule(${def.name}): syscalls.${key}`);
+      constantWhen(h as ConstantSpec, `defineModule(${def.name}): syscalls.${key}`);
       continue;
     }
     const fn = typeof h === 'function' ? h : (h as HandlerSpec | null)?.handler;
     if (typeof fn !== 'function') {
       throw new TypeError(`defineModule(${def.name}): syscalls.${key} must be a function or { handler, timeout }`);
     }
-    const t = typeof h === 'function' ? undefined : h.timeout;
+    const t = typeof h === 'function' ? undefined : (h as HandlerSpec).timeout;
     if (t !== undefined && t !== null && !(typeof t === 'number' && t > 0)) {
       throw new TypeError(`defineModule(${def.name}): syscalls.${key}.timeout must be a positive number of ms or null`);
     }

@@ -7,7 +7,7 @@
 // slots; a module that claims an unwired number is refused with an error.
 import os from 'node:os';
 import type { When } from './faults/expr.js';
-import { asModule, constantOutcome, constantWhen, type ConstantSpec, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
+import { asModule, constantOutcome, constantWhen, type ConstantSpec, type SlotEntry, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
 import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
 import { MAX_SYSCALL_NR } from './syscalls/index.js';
 import { SlotDisposition, type NativeSlotTable } from './native.js';
@@ -217,7 +217,7 @@ export class StubTable {
     // Resolve every key before touching anything: a bad key loads nothing.
     const entries: { nr: number; spec: Handler | HandlerSpec | ConstantSpec }[] = [];
     const keyOf = new Map<number, string>(); // two keys for one call (getpmsg and 181): one would be lost
-    for (const [key, spec] of Object.entries(module.syscalls)) {
+    for (const [key, spec] of Object.entries(module.syscalls) as [string, SlotEntry][]) {
       let info: SyscallInfo;
       try {
         info = parseSyscallRef(key);

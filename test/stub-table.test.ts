@@ -88,6 +88,7 @@ describe('stub table', () => {
     expect(() => new StubTable({ stubs: [5000] })).toThrow(/out of range 0\.\.1023/);
     expect(() => new StubTable({ stubs: [335] })).toThrow(/cannot be wired/);
     const t = new StubTable();
+    // @ts-expect-error a misspelt name does not compile (test/types.test-d.ts); from JavaScript it is refused at load
     expect(() => t.load(defineModule({ name: 'bad', syscalls: { opnat: () => 0 } }))).toThrow(/module "bad": unknown syscall "opnat" \(did you mean "openat"\?\)/);
     t.load(defineModule({ name: 'dup', syscalls: { getpmsg: () => 0 } }));
     expect(() => t.load(defineModule({ name: 'dup', syscalls: { putpmsg: () => 0 } }))).toThrow(/already loaded/);

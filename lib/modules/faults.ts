@@ -12,7 +12,8 @@ import os from 'node:os';
 import { isPlainErrno, parseFaultExpr, parseSyscallSet, whenMatches, type FaultRule, type When } from '../faults/expr.js';
 import { defineModule, SyscallError, type Call, type ConstantSpec, type ErrnoLike, type HandlerResult, type HandlerSpec, type Module } from '../module.js';
 import { checkInteger, INT32, INT64_OR_UINT64, MAX_SAFE } from '../integers.js';
-import { syscallByNr } from '../syscalls/index.js';
+import { syscallByNr, type SyscallClass } from '../syscalls/index.js';
+import type { SyscallName } from '../syscalls/table.js';
 import { checkDuration, sleep } from '../timers.js';
 
 /** A call as a predicate sees it. */
@@ -28,12 +29,7 @@ export interface FaultCall {
   readonly fd: number;
 }
 
-/** One rule of the programmatic API. */
-export interface FaultSpec {
-  /** Fail with this errno (exclusive with retval). */
-  error?: ErrnoLike;
-  /** Return this value without running the call. */
-  retval?: number | bigint;
+interface FaultSpecBase {
   /** Send this signal to the calling thread. */
   signal?: NodeJS.Signals | number;
   /** Wait this many ms before the call (strace delay_enter). */
@@ -50,6 +46,23 @@ export interface FaultSpec {
   /** Replace arguments before the call runs: { 2: 3n }. */
   setArgs?: Partial<Record<0 | 1 | 2 | 3 | 4 | 5, number | bigint>>;
 }
+
+/**
+ * One rule of the programmatic API: at most one of `error` (fail with this
+ * errno) and `retval` (return this without running the call); with neither,
+ * the call runs (after signal, delays, setArgs). Both together do not compile.
+ */
+export type FaultSpec =
+  | (FaultSpecBase & { error: ErrnoLike; retval?: never })
+  | (FaultSpecBase & { retval: number | bigint; error?: never })
+  | (FaultSpecBase & { error?: never; retval?: never });
+
+/**
+ * What faults() rules are keyed by: a syscall name, a strace class (`%file`),
+ * a comma list starting with a name, a /regex, or a number; a misspelt name
+ * does not compile.
+ */
+export type FaultKey = SyscallName | `%${SyscallClass}` | `${SyscallName},${string}` | `/${string}` | `${number}`;
 
 // The path argument of the calls that take one (the first, where there are two).
 const PATH_ARG: Record<string, number> = {
@@ -253,7 +266,7 @@ async function act(call: Call, r: CompiledRule): Promise<HandlerResult> {
  * The faults module. Rules keyed by syscall name (or number), several per
  * syscall, in order; or a list of rules parsed from strace expressions.
  */
-export function faults(rules: Readonly<Record<string, FaultSpec | readonly FaultSpec[]>> | readonly FaultRule[], name = 'faults'): Module {
+export function faults(rules: { readonly [K in FaultKey]?: FaultSpec | readonly FaultSpec[] } | readonly FaultRule[], name = 'faults'): Module {
   const bySlot = new Map<number, CompiledRule[]>();
   const plain = new Map<number, number>(); // slots whose only rule is a plain errno
   if (Array.isArray(rules)) {

@@ -50,8 +50,10 @@ describe('faults module', () => {
     expect(r2).toMatchObject({ stdout: '', stderr: 'moved\n' });
   });
 
-  it('rejects bad rules with the syscall named', () => {
+  it('rejects bad rules with the syscall named (from JavaScript; in TypeScript they do not compile)', () => {
+    // @ts-expect-error error and retval together
     expect(() => faults({ openat: { error: 'EPERM', retval: 1 } })).toThrow(/faults: openat: error and retval are exclusive/);
+    // @ts-expect-error a misspelt name
     expect(() => faults({ opnat: { error: 'EPERM' } })).toThrow(/did you mean "openat"/);
     expect(() => faults({ openat: {} })).toThrow(/a rule needs/);
   });

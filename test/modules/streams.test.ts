@@ -82,7 +82,7 @@ function fakeCall(name: string, args: (bigint | number)[], mem: FakeMemory, sign
 }
 
 function handlerOf(mod: Module, name: string): Handler {
-  const h = mod.syscalls[name];
+  const h = (mod.syscalls as Record<string, Module['syscalls'][number] | undefined>)[name];
   if (h === undefined) throw new Error(`no ${name} handler`);
   if (typeof h === 'function') return h;
   if ('handler' in h) return h.handler;
