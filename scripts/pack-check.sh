@@ -8,7 +8,8 @@
 #             (node-gyp-build finds no binary that fits); with TypeScript 6.
 # In each: a JavaScript module answering an unassigned number, a TypeScript
 # module (-m file.ts), a fault injected into a real call, and run() from the
-# library. Needs the npm registry, perl and uname. Exit status 0 when all pass.
+# library; in the source install also a vitest suite using sysstub/vitest.
+# Needs the npm registry, perl and uname. Exit status 0 when all pass.
 set -eu
 cd "$(dirname "$0")/.."
 work=${1:-$(mktemp -d)}
@@ -64,6 +65,20 @@ for mode in prebuilt source; do
     [ -z "$(find "$app/node_modules/sysstub/build/Release" -maxdepth 1 -type f -perm -u+x ! -name '*.node')" ] || fail "$mode: the install built programs besides the addon"
   fi
   smoke "$app"
+  if [ "$mode" = source ]; then
+    # sysstub/vitest in a user's suite: its matchers and fixture, with vitest installed there.
+    (cd "$app" && npm install --no-audit --no-fund vitest </dev/null >/dev/null) || fail "$mode: npm install vitest failed"
+    cat >"$app/smoke.test.mjs" <<'JS'
+import { expect } from 'vitest';
+import { test } from 'sysstub/vitest';
+test('a fault, seen by the matchers', async ({ run }) => {
+  const r = await run(['cat', '/etc/hostname'], { inject: 'openat:error=EACCES:when=3', trace: 'openat', env: { ...process.env, LC_ALL: 'C' } });
+  expect(r).toHaveExitedWith(1);
+  expect(r).toFailSyscallWith('openat', 'EACCES');
+});
+JS
+    (cd "$app" && npx --no-install vitest run smoke.test.mjs </dev/null >"$app/vitest.log" 2>&1) || { cat "$app/vitest.log"; fail "$mode: a vitest suite using sysstub/vitest failed"; }
+  fi
   echo "pack-check: $mode install: modules (.mjs, .ts with typescript $(node -p "require('$app/node_modules/typescript/package.json').version")), inject, run(): ok"
 done
 echo "pack-check: passed (musl: not checked, this machine has no musl toolchain)"
