@@ -8,10 +8,12 @@
 // the order given, whose when=/nth= selects that count fires. A rule that
 // fires with error= or retval= answers without running the call; one with
 // only signal=/delay_enter=/set_argN= lets it run.
+import fs from 'node:fs';
 import os from 'node:os';
 import { isPlainErrno, parseFaultExpr, parseSyscallSet, whenMatches, type FaultRule, type When } from '../faults/expr.js';
 import { defineModule, SyscallError, type Call, type ConstantSpec, type ErrnoLike, type HandlerResult, type HandlerSpec, type Module } from '../module.js';
 import { checkInteger, INT32, INT64_OR_UINT64, MAX_SAFE } from '../integers.js';
+import { FD_CALLS, PATH_ARG } from '../syscalls/args.js';
 import { syscallByNr, type SyscallClass } from '../syscalls/index.js';
 import type { SyscallName } from '../syscalls/table.js';
 import { checkDuration, sleep } from '../timers.js';
@@ -23,7 +25,7 @@ export interface FaultCall {
   readonly pid: number;
   readonly tid: number;
   readonly args: readonly bigint[];
-  /** The call's path argument, if it has one and it is readable. */
+  /** The call's path argument, if it has one and it is readable; for a call on an fd, the file the fd refers to. */
   readonly path: string | undefined;
   /** Argument 0 as an int (the fd of fd calls, the dirfd of *at calls). */
   readonly fd: number;
@@ -40,7 +42,7 @@ interface FaultSpecBase {
   when?: string | ((call: FaultCall) => boolean);
   /** Fire on these invocation numbers (1-based, counted among matching calls). */
   nth?: number[];
-  /** Glob on the path argument ('/etc/*', '**' crosses '/'). */
+  /** Glob on the path argument ('/etc/*', '**' crosses '/'); for calls on an fd (write, read, fstat...), on the file it refers to. */
   path?: string;
   fd?: number;
   /** Replace arguments before the call runs: { 2: 3n }. */
@@ -64,17 +66,6 @@ export type FaultSpec =
  */
 export type FaultKey = SyscallName | `%${SyscallClass}` | `${SyscallName},${string}` | `/${string}` | `${number}`;
 
-// The path argument of the calls that take one (the first, where there are two).
-const PATH_ARG: Record<string, number> = {
-  open: 0, creat: 0, stat: 0, lstat: 0, access: 0, execve: 0, truncate: 0, chdir: 0, chroot: 0, mkdir: 0, rmdir: 0,
-  unlink: 0, rename: 0, link: 0, symlink: 1, readlink: 0, chmod: 0, chown: 0, lchown: 0, utime: 0, utimes: 0,
-  mknod: 0, statfs: 0, acct: 0, swapon: 0, swapoff: 0, setxattr: 0, lsetxattr: 0, getxattr: 0, lgetxattr: 0,
-  listxattr: 0, llistxattr: 0, removexattr: 0, lremovexattr: 0, uselib: 0, pivot_root: 0,
-  openat: 1, openat2: 1, newfstatat: 1, statx: 1, faccessat: 1, faccessat2: 1, execveat: 1, unlinkat: 1,
-  mkdirat: 1, mknodat: 1, renameat: 1, renameat2: 1, linkat: 1, symlinkat: 2, readlinkat: 1, fchmodat: 1,
-  fchmodat2: 1, fchownat: 1, futimesat: 1, utimensat: 1, name_to_handle_at: 1, open_tree: 1, mount_setattr: 1,
-  inotify_add_watch: 1, fanotify_mark: 4,
-};
 
 function globToRegExp(glob: string): RegExp {
   let re = '';
@@ -198,7 +189,10 @@ function faultCall(call: Call): FaultCall {
       if (path === null) {
         const i = PATH_ARG[call.name];
         try {
-          path = i === undefined ? undefined : call.readCString(call.args[i]);
+          if (i !== undefined) path = call.readCString(call.args[i]);
+          // A call on an fd: the file it refers to now, as the kernel names it
+          // (proc(5) /proc/PID/fd), so a rule can fail "writes to this file".
+          else path = FD_CALLS.has(call.name) ? fs.readlinkSync(`/proc/${call.pid}/fd/${call.int(0)}`) : undefined;
         } catch {
           path = undefined;
         }

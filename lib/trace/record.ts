@@ -5,6 +5,7 @@
 import { captureSpec, formatCall } from './decode.js';
 import type { SyscallEvent } from './events.js';
 import type { ErrnoName } from '../errno.js';
+import { FD_CALLS } from '../syscalls/args.js';
 
 export interface SyscallRecord {
   pid: number;
@@ -28,14 +29,6 @@ export interface SyscallRecord {
   readonly text: string;
 }
 
-/** Calls whose first argument is the fd they act on. */
-const FD_FIRST = new Set([
-  'read', 'write', 'pread64', 'pwrite64', 'readv', 'writev', 'preadv', 'pwritev', 'preadv2', 'pwritev2', 'close', 'fstat', 'lseek',
-  'ioctl', 'fcntl', 'dup', 'dup2', 'dup3', 'fsync', 'fdatasync', 'ftruncate', 'getdents64', 'getdents', 'flock', 'fchmod', 'fchown',
-  'fstatfs', 'fchdir', 'sendfile', 'sendto', 'recvfrom', 'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'connect', 'bind', 'listen',
-  'accept', 'accept4', 'shutdown', 'getsockname', 'getpeername', 'setsockopt', 'getsockopt', 'fadvise64', 'fallocate', 'getpmsg',
-  'putpmsg', 'fgetxattr', 'fsetxattr', 'flistxattr', 'fremovexattr', 'syncfs', 'epoll_ctl', 'epoll_wait', 'epoll_pwait',
-]);
 
 /** The capture key of each call's path argument, by number (from the decoders' signatures). */
 const pathKeys = new Map<number, string | null>();
@@ -65,7 +58,7 @@ export function toRecord(e: SyscallEvent): SyscallRecord {
   const key = pathKey(e.nr);
   const p = key === null ? undefined : e.mem.get(key);
   if (p) rec.path = Buffer.from(p).toString('utf8');
-  if (FD_FIRST.has(e.name)) rec.fd = Number(BigInt.asIntN(32, e.args[0]));
+  if (FD_CALLS.has(e.name)) rec.fd = Number(BigInt.asIntN(32, e.args[0]));
   eventOf.set(rec, e);
   return rec;
 }

@@ -1,6 +1,9 @@
 // The faults module from TypeScript: predicates as functions, paths, fds,
 // argument masks, explicit call lists, several rules per syscall, rewritten
 // arguments; all on real programs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { faults, run } from '../../lib/index.js';
 import { fixture } from '../helpers.js';
@@ -48,6 +51,23 @@ describe('faults module', () => {
     // write(1, buf, n) redirected to fd 2 by rewriting argument 0.
     const r2 = await run(['/bin/echo', 'moved'], { modules: [faults({ write: { setArgs: { 0: 2 }, fd: 1 } })] });
     expect(r2).toMatchObject({ stdout: '', stderr: 'moved\n' });
+  });
+
+  it('path on a call on an fd: writes to the file it refers to fail, as writes to /dev/full do natively; stdout is untouched', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysstub-fdpath-'));
+    try {
+      const native = await run(['sh', '-c', 'echo a > /dev/full; echo rc=$?'], { env });
+      expect(native).toMatchObject({ stdout: 'rc=1\n', stderr: expect.stringMatching(/I\/O error|No space left/) });
+      const rule = faults({ write: { path: `${dir}/*.txt`, error: 'ENOSPC' } });
+      const r = await run(['sh', '-c', `echo a > ${dir}/out.txt; echo rc=$?`], { modules: [rule], env });
+      expect({ stdout: r.stdout, stderr: r.stderr }).toEqual({ stdout: native.stdout, stderr: native.stderr });
+      expect(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('');
+      // The CLI's path= is the same rule.
+      const cli = await run(['sh', '-c', `echo a > ${dir}/cli.txt; echo rc=$?`], { inject: `write:path=${dir}/cli.txt:error=ENOSPC`, env });
+      expect(cli.stdout).toBe('rc=1\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects bad rules with the syscall named (from JavaScript; in TypeScript they do not compile)', () => {
