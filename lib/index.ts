@@ -6,6 +6,8 @@ export type { RunOptions, RunResult, RunEncoding } from './run.js';
 export { format, snapshot } from './trace/record.js';
 export type { SyscallRecord, FormatOptions, SnapshotOptions } from './trace/record.js';
 export { defineModule, SyscallError } from './module.js';
+export { structs } from './structs.js';
+export type { StructCodec, Timespec, Iovec, Strbuf, Stat, Sockaddr } from './structs.js';
 export type { Call, Handler, HandlerSpec, HandlerResult, Module, ModuleDefinition, Outcome, SyscallArgs, ErrnoLike, ConstantSpec, SlotEntry, SyscallHandlers } from './module.js';
 export type { HandlerReport, HandlerFault } from './call.js';
 export { HANDLER_FAULT_ERRNO, HANDLER_TIMEOUT_ERRNO } from './call.js';

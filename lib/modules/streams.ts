@@ -17,6 +17,7 @@
 //   on the ptrace route signals wait until a message arrives (no EINTR).
 import { readFileSync, statSync } from 'node:fs';
 import { defineModule, SyscallError, type Call, type Module } from '../module.js';
+import { structs } from '../structs.js';
 import {
   parseGetFlags,
   parsePutFlags,
@@ -33,8 +34,7 @@ const STRCTLSZ = 1024;
 /** Largest data part putpmsg accepts (Solaris strmsgsz). */
 const STRMSGSZ = 65536;
 
-// struct strbuf { int maxlen; int len; char *buf; } on x86-64.
-const STRBUF_SIZE = 16;
+// struct strbuf { int maxlen; int len; char *buf; }: structs.strbuf.
 const STRBUF_LEN = 4;
 
 // open(2) flags as /proc/PID/fdinfo prints them (octal).
@@ -98,8 +98,8 @@ interface RecvBuf {
 /** Any negative maxlen counts as -1, as in OpenSS7's stream head. */
 function readRecvBuf(call: Call, addr: bigint): RecvBuf | null {
   if (addr === 0n) return null;
-  const sb = call.read(addr, STRBUF_SIZE);
-  return { addr, maxlen: Math.max(sb.readInt32LE(0), -1), buf: sb.readBigUInt64LE(8) };
+  const sb = structs.strbuf.read(call, addr);
+  return { addr, maxlen: Math.max(sb.maxlen, -1), buf: sb.buf };
 }
 
 /**
@@ -108,11 +108,10 @@ function readRecvBuf(call: Call, addr: bigint): RecvBuf | null {
  */
 function readPart(call: Call, addr: bigint, limit: number): Buffer | null {
   if (addr === 0n) return null;
-  const sb = call.read(addr, STRBUF_SIZE);
-  const len = sb.readInt32LE(STRBUF_LEN);
+  const { len, buf } = structs.strbuf.read(call, addr);
   if (len < 0) return null;
   if (len > limit) throw new SyscallError('ERANGE');
-  return len === 0 ? Buffer.alloc(0) : call.read(sb.readBigUInt64LE(8), len);
+  return len === 0 ? Buffer.alloc(0) : call.read(buf, len);
 }
 
 /** Copy one part to the receiver and set its len (-1: absent or not processed). */
