@@ -1,6 +1,6 @@
 // Public API of sysstub.
 export { Supervisor, SupervisedChild, SpawnError } from './supervisor.js';
-export type { SupervisorOptions, SpawnOptions, StdioOption, ExitResult } from './supervisor.js';
+export type { SupervisorOptions, SupervisorStats, RouteOption, SpawnOptions, StdioOption, ExitResult, Bytes } from './supervisor.js';
 export { run } from './run.js';
 export type { RunOptions, RunResult, RunEncoding } from './run.js';
 export { format, snapshot } from './trace/record.js';
@@ -12,7 +12,7 @@ export type { Call, Handler, HandlerSpec, HandlerResult, Module, ModuleDefinitio
 export type { HandlerReport, HandlerFault } from './call.js';
 export { HANDLER_FAULT_ERRNO, HANDLER_TIMEOUT_ERRNO } from './call.js';
 export { StubTable } from './stub-table.js';
-export type { SlotRow } from './stub-table.js';
+export type { SlotRow, SlotRoute, SlotBottom, WireReason, LoadedModule } from './stub-table.js';
 export { syscallByNr, syscallByName, allSyscalls, KERNEL_STUBS } from './syscalls/index.js';
 export type { SyscallInfo, SyscallStatus, SyscallClass } from './syscalls/index.js';
 export type { SyscallName } from './syscalls/table.js';
@@ -22,6 +22,6 @@ export { builtinModules, loadBuiltinModule, faults } from './modules/index.js';
 export type { FaultSpec, FaultCall, FaultKey } from './modules/index.js';
 export { streams } from './modules/streams.js';
 export { parseFaultExpr, parseSyscallSet, whenMatches, ExprError } from './faults/expr.js';
-export type { FaultRule, When } from './faults/expr.js';
+export type { FaultRule, When, ArgPredicate } from './faults/expr.js';
 export type { TracerStats } from './native.js';
 export type { SyscallEvent, CaptureSpec } from './trace/events.js';

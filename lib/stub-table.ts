@@ -159,7 +159,7 @@ export class StubTable {
     return top && !top.when ? top.constant : undefined;
   }
 
-  /** The slot's top entry, if it is a counted constant. */
+  /** @internal The slot's top entry, if it is a counted constant. */
   topCounted(nr: number): (HandlerEntry & { constant: Outcome; when: When }) | undefined {
     const top = this.top(nr);
     return top?.constant && top.when ? (top as HandlerEntry & { constant: Outcome; when: When }) : undefined;
@@ -171,6 +171,7 @@ export class StubTable {
   }
 
   /**
+   * @internal
    * Tell a native slot table (the tracer's or a listener's) what a call on nr
    * does now: a constant or a counted constant on top is decided natively, a
    * handler goes to JS, and an empty slot runs the kernel's call or answers
@@ -291,7 +292,7 @@ export class StubTable {
   /** Per slot: the chain a call starting now runs (top first) and its distinct modules; rebuilt on load/unload. */
   private readonly chains = new Map<number, { chain: HandlerEntry[]; mods: LoadedModule[] }>();
 
-  /** The handlers a call starting now runs, top first; each module is held until release(). */
+  /** @internal The handlers a call starting now runs, top first; each module is held until release(). */
   acquire(nr: number): readonly HandlerEntry[] {
     let c = this.chains.get(nr);
     if (!c) {
@@ -303,6 +304,7 @@ export class StubTable {
     return c.chain;
   }
 
+  /** @internal */
   release(chain: readonly HandlerEntry[]): void {
     if (chain.length === 0) return;
     const seen = chain.length === 1 ? [chain[0].module] : [...new Set(chain.map((e) => e.module))];

@@ -70,6 +70,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
   readonly handlerTimeout: number | null;
   readonly routeOption: RouteOption;
   readonly sealConstants: boolean;
+  /** @internal The supervised processes (RouteHost). */
   readonly tree = new ProcessTree();
   private readonly ptrace = new PtraceRoute(this);
   private readonly notif = new NotifRoute(this);
@@ -236,7 +237,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
     this.updateRef();
   }
 
-  /** The tracer thread (RouteHost). */
+  /** @internal The tracer thread (RouteHost). */
   tracer(): NativeTracer | undefined {
     return this.tracerThread;
   }
