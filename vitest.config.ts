@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     // Real processes under real ptrace: separate processes, not worker threads,
     // so signals and the tracer thread of one file never meet another's.
     pool: 'forks',
