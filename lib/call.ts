@@ -185,6 +185,20 @@ function failure(errno: number): Outcome {
   return { type: 'error', errno, code: errnoName(errno) ?? `E${errno}` };
 }
 
+/**
+ * Who produced each outcome a chain passes up: a module's name, or null for
+ * the kernel (observe(), the bottom of a real call) and the empty stub. A
+ * handler that returns what next() or observe() gave passes its producer on.
+ */
+const producers = new WeakMap<Outcome, string | null>();
+
+/** The module whose answer an outcome is (SyscallRecord.handledBy), or null. */
+export function answeredBy(o: Outcome): string | null {
+  return producers.get(o) ?? null;
+}
+
+const by = (o: Outcome, producer: string | null): Outcome => (producers.set(o, producer), o);
+
 class TracedCall implements Call {
   readonly nr: number;
   readonly name: string;
@@ -275,7 +289,7 @@ class TracedCall implements Call {
     this.live();
     const run = this.site.runKernel(this.merged('observe', args));
     if (!run) throw new Error(`observe(): ${this.name} is not a real call on the ptrace route (route: 'ptrace', or a real syscall), or was observed already`);
-    return run;
+    return run.then((o) => by(o, null));
   }
 
   /** The call's arguments with those in `args` replaced (for next() and observe()). */
@@ -304,10 +318,11 @@ class TracedCall implements Call {
  */
 export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs | null): Outcome | Promise<Outcome> {
   if (level >= chain.length) {
-    return site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.route.args() } : failure(EMPTY_STUB_ERRNO);
+    return by(site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.route.args() } : failure(EMPTY_STUB_ERRNO), null);
   }
   const entry = chain[level];
   if (entry.constant) {
+    by(entry.constant, entry.module.name);
     if (!entry.when) return entry.constant;
     // A counted constant below a JS handler: counted here, per thread.
     const n = (entry.counts!.get(site.tid) ?? 0) + 1;
@@ -317,20 +332,22 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
   const call = new TracedCall(site, args, chain, level);
   const fault = (kind: HandlerFault, detail: unknown, errno: number, what: string): Outcome => {
     // A call abandoned by its thread (death, signal) is nobody's fault.
-    if (site.abort.aborted) return failure(errno);
+    if (site.abort.aborted) return by(failure(errno), null);
     site.report({
       module: entry.module.name, syscall: site.name, nr: site.nr, pid: site.pid, tid: site.tid,
       fault: kind, detail, errno,
       message: `module "${entry.module.name}": ${site.name} handler ${what} (pid ${site.pid}, tid ${site.tid}); the call failed with ${errnoName(errno)}`,
     });
-    return failure(errno);
+    return by(failure(errno), entry.module.name);
   };
   const settle = (r: unknown): Outcome => {
     const o = normalize(r);
-    return typeof o === 'string' ? fault('invalid-result', r, HANDLER_FAULT_ERRNO, o) : o;
+    if (typeof o === 'string') return fault('invalid-result', r, HANDLER_FAULT_ERRNO, o);
+    // What next() or observe() returned, passed on: its producer stays.
+    return o === r && producers.has(o) ? o : by(o, entry.module.name);
   };
   const crash = (err: unknown): Outcome => {
-    if (err instanceof SyscallError) return { type: 'error', errno: err.errno, code: err.code };
+    if (err instanceof SyscallError) return by({ type: 'error', errno: err.errno, code: err.code }, entry.module.name);
     const text = safeText(() => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
     return fault('threw', err, HANDLER_FAULT_ERRNO, `threw ${text}`);
   };

@@ -159,6 +159,12 @@ export class StubTable {
     return top && !top.when ? top.constant : undefined;
   }
 
+  /** The module whose constant is on top of the slot (counted or not): what a native answer came from. */
+  constantOwner(nr: number): string | undefined {
+    const top = this.top(nr);
+    return top?.constant ? top.module.name : undefined;
+  }
+
   /** @internal The slot's top entry, if it is a counted constant. */
   topCounted(nr: number): (HandlerEntry & { constant: Outcome; when: When }) | undefined {
     const top = this.top(nr);

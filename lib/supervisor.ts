@@ -78,6 +78,8 @@ export class Supervisor extends EventEmitter implements RouteHost {
   private refd: boolean | undefined;
   private closing = false;
   private filters: { ptrace: Uint32Array; notif?: Uint32Array } | undefined;
+  /** Handler answers to traced calls, by tid, until the call's 'syscall' event takes them. */
+  private readonly answers = new Map<number, { nr: number; by: string | null }>();
 
   constructor(opts: SupervisorOptions = {}) {
     super();
@@ -237,6 +239,11 @@ export class Supervisor extends EventEmitter implements RouteHost {
     this.updateRef();
   }
 
+  /** @internal (RouteHost) */
+  answered(tid: number, nr: number, by: string | null): void {
+    this.answers.set(tid, { nr, by });
+  }
+
   /** @internal The tracer thread (RouteHost). */
   tracer(): NativeTracer | undefined {
     return this.tracerThread;
@@ -322,7 +329,15 @@ export class Supervisor extends EventEmitter implements RouteHost {
       case 'exitStop':
         return this.ptrace.onExitStop(e);
       case 'syscall': {
-        const ev = toSyscallEvent(e, this.captures.get(e.nr) ?? []);
+        // Whose answer the program got: a handler's (noted when it answered), a
+        // native constant's (emulated, nothing noted), or the kernel's (null).
+        const noted = this.answers.get(e.tid);
+        let handledBy: string | null = null;
+        if (noted && noted.nr === e.nr) {
+          this.answers.delete(e.tid);
+          handledBy = noted.by;
+        } else if (e.emulated) handledBy = this.table.constantOwner(e.nr) ?? null;
+        const ev = toSyscallEvent(e, this.captures.get(e.nr) ?? [], handledBy);
         this.emit('syscall', ev);
         this.tree.childOf(e.pid)?.emit('syscall', ev);
         return;
@@ -343,6 +358,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
         this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalName(e.signal), siginfo: e.siginfo });
         return;
       case 'exit': {
+        this.answers.delete(e.tid);
         this.notif.onProcessExit(e.pid);
         const emptied = this.tree.exit(e.pid);
         if (emptied !== undefined) this.notif.releaseTree(emptied);

@@ -264,6 +264,7 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         o.Set("args", args);
         o.Set("ret", Napi::BigInt::New(env, e.ret));
         o.Set("unfinished", e.unfinished);
+        o.Set("emulated", e.emulated);
         o.Set("entryNs", Napi::BigInt::New(env, e.entry_ns));
         o.Set("exitNs", Napi::BigInt::New(env, e.exit_ns));
         o.Set("mem", Napi::Buffer<char>::Copy(env, e.mem.data(), e.mem.size()));

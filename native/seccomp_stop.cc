@@ -46,6 +46,7 @@ void Tracer::TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexc
   t.tracing = false;
   Emit(e);
   e.mem.clear();
+  e.emulated = false;
 }
 
 enum class Tracer::AnswerKind : int32_t {
@@ -96,7 +97,10 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
     regs.orig_rax = static_cast<unsigned long long>(-1);
     regs.rax = c.value;
     ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
-    if (t.tracing) TraceDone(c.tid, t, static_cast<int64_t>(c.value), false);  // emulated: no exit stop
+    if (t.tracing) {
+      t.trace.emulated = true;  // no exit stop: the answer is the result
+      TraceDone(c.tid, t, static_cast<int64_t>(c.value), false);
+    }
   } else if (c.args_mask || t.regs_dirty) {
     unsigned long long* slots[6] = {&regs.rdi, &regs.rsi, &regs.rdx, &regs.r10, &regs.r8, &regs.r9};
     for (int i = 0; i < 6; i++) {
@@ -175,7 +179,10 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
       regs.orig_rax = static_cast<unsigned long long>(-1);
       regs.rax = static_cast<unsigned long long>(d.ret);
       ptrace(PTRACE_SETREGS, tid, 0, &regs);
-      if (t.tracing) TraceDone(tid, t, d.ret, false);
+      if (t.tracing) {
+        t.trace.emulated = true;
+        TraceDone(tid, t, d.ret, false);
+      }
       Cont(tid, 0);
       return;
     case SlotDecision::kHandler: {

@@ -65,6 +65,7 @@ struct TracerEvent {
   // in it, exit_group), with times (CLOCK_REALTIME ns) and captured memory.
   int64_t ret = 0;
   bool unfinished = false;
+  bool emulated = false;  // answered without running it: ret is a handler's or a constant's, not the kernel's
   int64_t entry_ns = 0, exit_ns = 0;
   std::string mem;
 };

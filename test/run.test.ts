@@ -6,7 +6,7 @@
 // comparison says something.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { format, parseFaultExpr, run, snapshot, Supervisor } from '../lib/index.js';
+import { defineModule, faults, format, parseFaultExpr, run, snapshot, Supervisor } from '../lib/index.js';
 import { fixture, runNative } from './helpers.js';
 
 const env = { ...process.env, LC_ALL: 'C' };
@@ -116,6 +116,22 @@ describe('run(): traced calls as records', () => {
     const read = r.syscalls.findLast((s) => s.name === 'read' && s.fd === 3 && (s.result ?? 0n) > 0n)!;
     expect(read.text).toMatch(/^read\(3, ".*", 131072\) = \d+$/);
     expect(format(read, { strsize: 1 })).toMatch(/^read\(3, ".?"\.\.\., 131072\) = \d+$/);
+  });
+
+  it('handledBy: the module whose answer the program got (native constant or JS handler), null where the kernel ran the call', async () => {
+    const pass = defineModule({ name: 'pass', syscalls: { read: (c) => c.next() } });
+    const r = await run(['cat', '/etc/hostname', '/nonexistent'], {
+      trace: 'openat,read',
+      // A counted constant (decided natively, answered without running) and a JS rule under a module that passes on.
+      inject: 'openat:error=EACCES:when=4',
+      modules: [faults({ read: { error: 'EIO', when: '2' } }), pass],
+      env,
+    });
+    const by = r.syscalls.map((s) => `${s.name}:${s.errno ?? 'ok'}:${s.handledBy}`);
+    expect(by).toContain('openat:EACCES:inject');
+    expect(by).toContain('read:EIO:faults');
+    expect(r.syscalls.filter((s) => s.handledBy === null).every((s) => s.errno !== 'EACCES' && s.errno !== 'EIO')).toBe(true);
+    expect(r.syscalls.find((s) => s.path === '/etc/hostname')?.handledBy).toBeNull();
   });
 
   it('snapshot(): the same text from run to run, without the loader\'s start-up', async () => {

@@ -4,7 +4,7 @@
 // observe() (RouteCall.runKernel) lets the kernel run the call and stops again at
 // its exit for the handler's final word.
 import os from 'node:os';
-import { CallAbort, runLevel, type RouteCall } from '../call.js';
+import { answeredBy, CallAbort, runLevel, type RouteCall } from '../call.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
 import type { NativeEvent } from '../native.js';
@@ -75,6 +75,8 @@ export class PtraceRoute {
       this.inflight.delete(key);
       this.host.table.release(chain);
       if (!site.settle()) return;
+      // The program gets a handler's answer (not the kernel's result): say whose, for the trace.
+      if (o.type !== 'kernel' && this.host.table.traced.has(e.nr)) this.host.answered(e.tid, e.nr, answeredBy(o));
       if (ranKernel) {
         // The handler's final word on the result, given at the exit stop (now,
         // or when the call gets there: a handler that timed out while it ran).

@@ -21,6 +21,8 @@ export interface SyscallEvent {
   ret: bigint | null;
   /** errno name when ret is -4095..-1. */
   error: string | null;
+  /** The module whose answer the program got, or null when the kernel ran the call (and nobody changed its result). */
+  handledBy: string | null;
   entryNs: bigint;
   exitNs: bigint | null;
   /** Captured memory by CaptureSpec.key: bytes, or null when unreadable. */
@@ -55,12 +57,13 @@ function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<str
 export function toSyscallEvent(
   e: { pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Uint8Array },
   specs: readonly CaptureSpec[],
+  handledBy: string | null = null,
 ): SyscallEvent {
   const ret = e.unfinished ? null : BigInt.asIntN(64, e.ret);
   const error = ret !== null && ret < 0n && ret >= -4095n ? errnoName(Number(-ret)) ?? `E${-ret}` : null;
   return {
     type: 'syscall', pid: e.pid, tid: e.tid, nr: e.nr, name: syscallName(e.nr),
-    args: e.args, ret, error, entryNs: e.entryNs, exitNs: e.unfinished ? null : e.exitNs,
+    args: e.args, ret, error, handledBy, entryNs: e.entryNs, exitNs: e.unfinished ? null : e.exitNs,
     mem: parseCaptures(e.mem, specs),
   };
 }

@@ -18,6 +18,8 @@ export interface SyscallRecord {
   result: bigint | null;
   /** The errno name when the call failed ('ENOENT'), else null. */
   errno: ErrnoName | null;
+  /** The module whose answer the program got ('faults', 'inject', ...), or null: the kernel ran the call. */
+  handledBy: string | null;
   /** The (first) path argument, decoded, for calls that take one. */
   path?: string;
   /** The fd argument, for calls on an fd (read, write, close, fstat, ...). */
@@ -49,7 +51,7 @@ export function toRecord(e: SyscallEvent): SyscallRecord {
   let text: string | undefined;
   const rec: SyscallRecord = {
     pid: e.pid, tid: e.tid, nr: e.nr, name: e.name, args: e.args,
-    result: e.ret, errno: e.error as ErrnoName | null,
+    result: e.ret, errno: e.error as ErrnoName | null, handledBy: e.handledBy,
     entryNs: e.entryNs, exitNs: e.exitNs,
     get text() {
       return (text ??= decodeLine(e, 32));

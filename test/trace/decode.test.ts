@@ -67,7 +67,7 @@ describe('formatCall by hand', () => {
   });
   it('asks for the memory it prints', () => {
     expect(captureSpec(nr('openat'), O)).toEqual([
-      { key: 'a1', arg: 1, at: 'entry', kind: 'cstr', len: { size: 4096 }, max: 4096 }]);
+      { key: 'a1', arg: 1, at: 'entry', kind: 'cstr', len: { size: 4096 }, max: 4096, role: 'path' }]);
     expect(captureSpec(nr('read'), O)).toEqual([
       { key: 'a1.out', arg: 1, at: 'exit', kind: 'buf', len: { ret: true }, max: 32 }]);
     expect(captureSpec(nr('getpid'), O)).toEqual([]);
