@@ -1,7 +1,7 @@
 // Shared test helpers: fixture paths, spawning a program and collecting its
 // output (spawnCollect; runNative and runCli are text wrappers over it),
 // running it under sysstub with the same stdio, and the CLI.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,6 +159,14 @@ export function trappedCalls(stats: { handlerCalls: number; nativeAnswers: numbe
 
 /** strace is on this machine (CI installs it); parity tests skip without it: needs('strace') says why. */
 export const haveStrace = probe.strace !== null;
+
+/** A program on PATH that runs (`python3 -c 0` exits 0): tests that need one skip without it, saying so. */
+export function haveProgram(file: string, args: string[] = []): boolean {
+  return spawnSync(file, args, { stdio: 'ignore' }).status === 0;
+}
+
+/** Dead: gone, or a zombie whose parent (maybe an init that never reaps) has not reaped it. */
+export const isDead = (pid: number): boolean => ['gone', 'Z'].includes(procState(pid));
 
 /** State letter of a process from /proc/PID/stat ('R', 'S', 't', 'Z', ...), or 'gone'. */
 export function procState(pid: number): string {

@@ -4,21 +4,12 @@
 // stable snapshot form, child.syscalls() ending with the tree, and the
 // Supervisor's lifecycle errors. Each program also runs natively where the
 // comparison says something.
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defineModule, faults, format, parseFaultExpr, run, snapshot, Supervisor } from '../lib/index.js';
-import { fixture, runNative } from './helpers.js';
+import { fixture, isDead, runNative } from './helpers.js';
 
 const env = { ...process.env, LC_ALL: 'C' };
 
-/** 'gone' or a zombie (dead, waiting for a parent that may never reap it) are both "not running". */
-function running(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('run(): command, output, result', () => {
   it("bytes stay bytes with encoding: 'buffer'; text is UTF-8 by default", async () => {
@@ -70,7 +61,7 @@ describe('run(): timeout and abort end the whole tree before the promise settles
     expect(r).toMatchObject({ timedOut: true, signal: 'SIGKILL', failed: true });
     const bg = Number(r.stdout);
     expect(bg).toBeGreaterThan(0);
-    expect(running(bg)).toBe(false);
+    expect(isDead(bg)).toBe(true);
   });
 
   it('killSignal is what a timeout sends', async () => {
@@ -86,7 +77,7 @@ describe('run(): timeout and abort end the whole tree before the promise settles
     setTimeout(() => ctl.abort(), 200);
     const during = await p;
     expect(during.isCanceled).toBe(true);
-    expect(running(Number(during.stdout.split('\n')[1]))).toBe(false);
+    expect(isDead(Number(during.stdout.split('\n')[1]))).toBe(true);
   });
 });
 

@@ -2,19 +2,12 @@
 // stat the kernel fills, python's iovecs and socket addresses), checked
 // against what the program or the file system says natively; strbuf is the
 // streams module's (test/modules/). Encoding is the inverse of decoding.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defineModule, run, structs, type Iovec, type Sockaddr, type Stat, type Timespec } from '../lib/index.js';
+import { haveProgram } from './helpers.js';
 
-const python = (() => {
-  try {
-    execFileSync('python3', ['-c', '0'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const python = haveProgram('python3', ['-c', '0']);
 
 describe('structs on real calls', () => {
   it("timespec: sleep's clock_nanosleep request", async () => {

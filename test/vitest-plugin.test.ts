@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { run } from '../lib/index.js';
 import { test } from '../lib/vitest.js';
-import { root, spawnCollect } from './helpers.js';
+import { isDead, procState, root, spawnCollect } from './helpers.js';
 
 const env = { ...process.env, LC_ALL: 'C' };
 
@@ -72,15 +72,7 @@ describe('fixtures', () => {
       expect(out).toMatch(/Test timed out in 1000ms/);
       const list = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
       expect(list).toHaveLength(2);
-      for (const pid of list) {
-        let state = 'gone';
-        try {
-          state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
-        } catch {
-          // reaped
-        }
-        expect(['gone', 'Z'], `pid ${pid}`).toContain(state);
-      }
+      for (const pid of list) expect(isDead(pid), `pid ${pid}: ${procState(pid)}`).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
