@@ -147,6 +147,7 @@ export async function run<E extends RunEncoding = 'utf8'>(command: string | read
   const t0 = performance.now();
   const sup = new Supervisor({
     ...supOpts,
+    kernelStubs: false,
     modules: all,
     // As on the CLI: injected constants sealed into the filter unless said otherwise.
     sealConstants: supOpts.sealConstants ?? rules.length > 0,

@@ -115,7 +115,8 @@ export class StubTable {
   /**
    * Freeze the wiring and return the filter's actions, one per number
    * 0..MAX: `ptrace` sends every slot through the ptrace route (the fallback), `notif`
-   * (absent with forcePtrace) uses user notification where the route allows.
+   * (absent with forcePtrace, or when no slot takes that route: no listener
+   * to hand over) uses user notification where the route allows.
    */
   freeze(opts: { forcePtrace: boolean; sealConstants: boolean }): { ptrace: Uint32Array; notif?: Uint32Array } {
     this.frozen = true;
@@ -133,7 +134,8 @@ export class StubTable {
         notif[nr] = route === 'notif' ? SECCOMP_RET_USER_NOTIF : ptrace[nr];
       }
     }
-    return opts.forcePtrace ? { ptrace } : { ptrace, notif };
+    // No slot on the notif route: no listener to hand over at each spawn.
+    return opts.forcePtrace || !notif.includes(SECCOMP_RET_USER_NOTIF) ? { ptrace } : { ptrace, notif };
   }
 
   isSealed(nr: number): boolean {

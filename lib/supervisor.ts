@@ -2,14 +2,14 @@
 // processes it spawned (process-tree.ts). Calls trapped in any of them reach
 // their slot's chain of handlers through one of two routes, side by side in
 // routes/: ptrace.ts (seccomp stops on the tracer thread) and notif.ts (seccomp
-// user notification on Node's loop). This file keeps the options, spawn,
-// load/unload, events, stats and close.
+// user notification on Node's loop). This file keeps spawn, load/unload,
+// events, stats and close; supervisor-options.ts the options.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import type { HandlerReport } from './call.js';
 import { SpawnError, SupervisedChild, text, type Bytes, type SpawnOptions } from './child.js';
 import type { Module, ModuleDefinition } from './module.js';
-import { native, type NativeEvent, type NativeNotifListener, type NativeTracer, type TracerStats } from './native.js';
+import { native, type NativeEvent, type NativeNotifListener, type NativeTracer } from './native.js';
 import { ProcessTree } from './process-tree.js';
 import { NotifRoute } from './routes/notif.js';
 import { PtraceRoute } from './routes/ptrace.js';
@@ -19,50 +19,14 @@ import { closeParentEnds, emptyStdio, parentStreams, prepareStdio, stdioEntries 
 import { StubTable } from './stub-table.js';
 import { parseSyscallSet } from './faults/expr.js';
 import { nativeCapture, toSyscallEvent, type CaptureSpec } from './trace/events.js';
+import { checkOptions, type RouteOption, type SupervisorOptions, type SupervisorStats } from './supervisor-options.js';
 
 export { SpawnError, SupervisedChild, type Bytes, type ExitResult, type SpawnOptions, type StdioOption } from './child.js';
-
-export interface SupervisorOptions {
-  /** Modules loaded before the first spawn (their slots are wired), bottom first. */
-  modules?: readonly (Module | ModuleDefinition)[];
-  /** Extra slots to wire: syscall names or numbers (unassigned numbers too). */
-  stubs?: readonly (string | number)[];
-  /** Default ms a handler may take before its call fails with ETIMEDOUT; null: no limit. Default 10000. */
-  handlerTimeout?: number | null;
-  /**
-   * 'auto' (default): handler slots of stub and unassigned numbers use seccomp
-   * user notification, answered on Node's event loop; real calls use ptrace.
-   * 'ptrace': every slot through ptrace (kernels without user notification
-   * fall back to it automatically).
-   */
-  route?: RouteOption;
-  /**
-   * Compile slots whose top answer at spawn is a constant errno ({ errno })
-   * into the seccomp filter (SECCOMP_RET_ERRNO: no stop at all). Such slots
-   * cannot take handlers later. Default false.
-   */
-  sealConstants?: boolean;
-  /**
-   * Trace these syscalls (a strace SET: 'openat,read', '%file', 'all', '!write',
-   * or numbers): every call is reported as a 'syscall' event with its result.
-   * `capture` says what tracee memory to copy for each (strings, buffers).
-   */
-  trace?: { syscalls: string | readonly number[]; capture?: (nr: number) => CaptureSpec[] };
-}
+export type { RouteOption, SupervisorOptions, SupervisorStats } from './supervisor-options.js';
 
 /** What a Supervisor throws once closed: a Node-style error with a code. */
 function closedError(op: string): Error {
   return Object.assign(new Error(`Supervisor: ${op}() after close()`), { code: 'ERR_SUPERVISOR_CLOSED' });
-}
-
-/** Which route a spawned tree's handler slots take (see SlotRoute in stub-table.ts). */
-export type RouteOption = 'auto' | 'ptrace';
-
-export interface SupervisorStats extends TracerStats {
-  /** Calls received on the user-notification route. */
-  notifCalls: number;
-  /** Of those, answered in C++ (constants, empty stubs) without entering JS. */
-  notifNativeAnswers: number;
 }
 
 export class Supervisor extends EventEmitter implements RouteHost {
@@ -78,26 +42,14 @@ export class Supervisor extends EventEmitter implements RouteHost {
   private refd: boolean | undefined;
   private closing = false;
   private filters: { ptrace: Uint32Array; notif?: Uint32Array } | undefined;
-  /** Handler answers to traced calls, by tid, until the call's 'syscall' event takes them. */
-  private readonly answers = new Map<number, { nr: number; by: string | null }>();
 
   constructor(opts: SupervisorOptions = {}) {
     super();
-    const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants', 'trace']);
-    for (const k of Object.keys(opts)) {
-      if (!known.has(k)) throw new TypeError(`Supervisor: unknown option "${k}" (valid: ${[...known].join(', ')})`);
-    }
-    const t = opts.handlerTimeout;
-    if (t !== undefined && t !== null && !(typeof t === 'number' && t > 0)) {
-      throw new TypeError(`Supervisor: handlerTimeout must be a positive number of ms or null, got ${String(t)}`);
-    }
-    if (opts.route !== undefined && opts.route !== 'auto' && opts.route !== 'ptrace') {
-      throw new TypeError(`Supervisor: route must be 'auto' or 'ptrace', got ${JSON.stringify(opts.route)}`);
-    }
-    this.handlerTimeout = t === undefined ? 10_000 : t;
-    this.routeOption = opts.route ?? 'auto';
-    this.sealConstants = opts.sealConstants ?? false;
-    this.table = new StubTable({ stubs: opts.stubs });
+    const checked = checkOptions(opts);
+    this.handlerTimeout = checked.handlerTimeout;
+    this.routeOption = checked.route;
+    this.sealConstants = checked.sealConstants;
+    this.table = new StubTable({ stubs: opts.stubs, kernelStubs: opts.kernelStubs });
     this.table.onSlotChange = (nr) => this.pushRoute(nr);
     for (const m of opts.modules ?? []) this.table.load(m);
     if (opts.trace) {
@@ -239,11 +191,6 @@ export class Supervisor extends EventEmitter implements RouteHost {
     this.updateRef();
   }
 
-  /** @internal (RouteHost) */
-  answered(tid: number, nr: number, by: string | null): void {
-    this.answers.set(tid, { nr, by });
-  }
-
   /** @internal The tracer thread (RouteHost). */
   tracer(): NativeTracer | undefined {
     return this.tracerThread;
@@ -329,15 +276,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
       case 'exitStop':
         return this.ptrace.onExitStop(e);
       case 'syscall': {
-        // Whose answer the program got: a handler's (noted when it answered), a
-        // native constant's (emulated, nothing noted), or the kernel's (null).
-        const noted = this.answers.get(e.tid);
-        let handledBy: string | null = null;
-        if (noted && noted.nr === e.nr) {
-          this.answers.delete(e.tid);
-          handledBy = noted.by;
-        } else if (e.emulated) handledBy = this.table.constantOwner(e.nr) ?? null;
-        const ev = toSyscallEvent(e, this.captures.get(e.nr) ?? [], handledBy);
+        const ev = toSyscallEvent(e, this.captures.get(e.nr) ?? [], this.ptrace.handledBy(e));
         this.emit('syscall', ev);
         this.tree.childOf(e.pid)?.emit('syscall', ev);
         return;
@@ -358,7 +297,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
         this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalName(e.signal), siginfo: e.siginfo });
         return;
       case 'exit': {
-        this.answers.delete(e.tid);
+        this.ptrace.onThreadExit(e.tid);
         this.notif.onProcessExit(e.pid);
         const emptied = this.tree.exit(e.pid);
         if (emptied !== undefined) this.notif.releaseTree(emptied);

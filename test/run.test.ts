@@ -160,6 +160,27 @@ describe('run(): traced calls as records', () => {
   });
 });
 
+describe('nothing trapped that no module handles', () => {
+  it('kernelStubs: false wires no slot: getpmsg is the kernel\'s own ENOSYS, with no seccomp stop and no listener', async () => {
+    const sup = new Supervisor({ kernelStubs: false });
+    try {
+      expect(sup.table.wiredNumbers()).toEqual([]);
+      const child = sup.spawn(fixture('stubcall'), ['181'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d));
+      expect((await child.closed).exitCode).toBe(0);
+      expect(out).toBe('181 = -1 ENOSYS\n');
+      expect(child.route).toBe('ptrace');
+      expect(sup.stats()).toMatchObject({ seccompStops: 0, notifCalls: 0 });
+    } finally {
+      await sup.close();
+    }
+    const wired = new Supervisor();
+    expect(wired.table.wiredNumbers()).toContain(181);
+    await wired.close();
+  });
+});
+
 describe('Supervisor lifecycle', () => {
   it('every method after close() fails with code ERR_SUPERVISOR_CLOSED; Symbol.asyncDispose closes', async () => {
     const sup = new Supervisor();

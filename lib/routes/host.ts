@@ -18,8 +18,6 @@ export interface RouteHost {
   /** Calls in flight changed: keep Node's loop alive while there are any. */
   updateRef(): void;
   report(r: HandlerReport): void;
-  /** A handler's answer is what the program gets for this traced call of tid (SyscallRecord.handledBy). */
-  answered(tid: number, nr: number, by: string | null): void;
   emit(event: string, payload: unknown): boolean;
 }
 

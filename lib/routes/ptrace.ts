@@ -37,6 +37,8 @@ export class PtraceRoute {
   private readonly inflight = new Map<string, CallAbort>();
   /** Handlers waiting in observe() for their call's exit stop, by `tid:seq`. */
   private readonly exitWaiters = new Map<string, (o: Outcome) => void>();
+  /** Handler answers to traced calls, by tid, until the call's 'syscall' event takes them. */
+  private readonly answers = new Map<number, { nr: number; by: string | null }>();
 
   constructor(private readonly host: RouteHost) {}
 
@@ -76,7 +78,7 @@ export class PtraceRoute {
       this.host.table.release(chain);
       if (!site.settle()) return;
       // The program gets a handler's answer (not the kernel's result): say whose, for the trace.
-      if (o.type !== 'kernel' && this.host.table.traced.has(e.nr)) this.host.answered(e.tid, e.nr, answeredBy(o));
+      if (o.type !== 'kernel' && this.host.table.traced.has(e.nr)) this.answers.set(e.tid, { nr: e.nr, by: answeredBy(o) });
       if (ranKernel) {
         // The handler's final word on the result, given at the exit stop (now,
         // or when the call gets there: a handler that timed out while it ran).
@@ -115,6 +117,24 @@ export class PtraceRoute {
     const ret = BigInt.asIntN(64, e.ret);
     if (w) w(ret < 0n && ret >= -4095n ? { type: 'error', errno: Number(-ret), code: errnoName(Number(-ret)) ?? `E${-ret}` } : { type: 'return', value: BigInt.asUintN(64, ret) });
     else this.host.tracer()?.answer(e.tid, e.seq, Answer.AtExit, 0n); // nobody waits (closing): let it go
+  }
+
+  /**
+   * Whose answer a traced call's program got: a handler's (noted when it
+   * answered), a native constant's (the tracer says it answered without
+   * running the call), or the kernel's (null).
+   */
+  handledBy(e: Extract<NativeEvent, { type: 'syscall' }>): string | null {
+    const noted = this.answers.get(e.tid);
+    if (noted && noted.nr === e.nr) {
+      this.answers.delete(e.tid);
+      return noted.by;
+    }
+    return e.emulated ? this.host.table.constantOwner(e.nr) ?? null : null;
+  }
+
+  onThreadExit(tid: number): void {
+    this.answers.delete(tid);
   }
 
   abortAll(why: Error): void {
