@@ -141,9 +141,9 @@ export class CallSite {
 const U64 = (1n << 64n) - 1n;
 
 function toBig(v: bigint | number, what: string): bigint {
-  if (typeof v === 'bigint') return BigInt.asUintN(64, v);
+  if (typeof v === 'bigint' && v >= -(1n << 63n) && v <= U64) return BigInt.asUintN(64, v);
   if (Number.isSafeInteger(v)) return BigInt.asUintN(64, BigInt(v));
-  throw new TypeError(`${what} must be an integer (number or bigint), got ${v}`);
+  throw new TypeError(`${what} must be an integer that fits in 64 bits (number or bigint), got ${typeof v === 'bigint' ? `${v}n` : String(v)}`);
 }
 
 function memError(err: unknown): SyscallError {
@@ -246,9 +246,10 @@ class TracedCall implements Call {
   read(addr: bigint | number, len: number): Buffer {
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`read: len must be a non-negative integer, got ${len}`);
     this.live();
+    const at = toBig(addr, 'read: addr');
     const buf = Buffer.allocUnsafe(len);
     try {
-      native().readMemoryInto(this.tid, toBig(addr, 'addr'), buf);
+      native().readMemoryInto(this.tid, at, buf);
     } catch (err) {
       throw memError(err);
     }
@@ -260,8 +261,10 @@ class TracedCall implements Call {
   write(addr: bigint | number, bytes: Uint8Array): void {
     this.live();
     if (!this.site.route.valid()) throw new SyscallError('ESRCH', 'the call is gone');
+    const at = toBig(addr, 'write: addr');
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`write: bytes must be a Uint8Array (a Buffer), got ${typeof bytes}`);
     try {
-      native().writeMemory(this.tid, toBig(addr, 'addr'), bytes);
+      native().writeMemory(this.tid, at, bytes);
     } catch (err) {
       throw memError(err);
     }
@@ -270,9 +273,10 @@ class TracedCall implements Call {
   readCString(addr: bigint | number, max = 4096): string {
     this.live();
     if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`readCString: max must be a whole number of bytes >= 0, got ${String(max)}`);
+    const at = toBig(addr, 'readCString: addr');
     let s: string;
     try {
-      s = native().readCString(this.tid, toBig(addr, 'addr'), max).toString('utf8');
+      s = native().readCString(this.tid, at, max).toString('utf8');
     } catch (err) {
       throw memError(err);
     }

@@ -122,33 +122,43 @@ export class SupervisedChild extends EventEmitter {
    */
   syscalls(): AsyncIterableIterator<SyscallEvent> {
     const queue: SyscallEvent[] = [];
-    let wake: (() => void) | undefined;
+    // Callers of next() waiting for an event, in order (next() may be called again before it settles).
+    const waiting: { resolve: (r: IteratorResult<SyscallEvent>) => void; reject: (e: unknown) => void }[] = [];
     let done = false;
     let failure: unknown;
+    const settle = () => {
+      while (waiting.length > 0 && (queue.length > 0 || done)) {
+        const w = waiting.shift()!;
+        if (queue.length > 0) w.resolve({ value: queue.shift()!, done: false });
+        else if (failure !== undefined) {
+          w.reject(failure);
+          failure = undefined; // thrown once; the iterator is done after it
+        } else w.resolve({ value: undefined, done: true });
+      }
+    };
     const onCall = (e: SyscallEvent) => {
       queue.push(e);
-      wake?.();
+      settle();
     };
     this.on('syscall', onCall);
     const finish = (err?: unknown) => {
       // The tracer's events of a batch are emitted before its exit settles `closed`: none is lost.
+      if (done) return;
       done = true;
       failure = err;
       this.off('syscall', onCall);
-      wake?.();
+      settle();
     };
     this.closed.then(() => finish(), finish);
     const it: AsyncIterableIterator<SyscallEvent> = {
-      next: async () => {
-        while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-        if (queue.length > 0) return { value: queue.shift()!, done: false };
-        if (failure !== undefined) throw failure;
-        return { value: undefined, done: true };
-      },
+      next: () => new Promise<IteratorResult<SyscallEvent>>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        settle();
+      }),
       return: async () => {
         finish();
         queue.length = 0;
+        settle();
         return { value: undefined, done: true };
       },
       [Symbol.asyncIterator]: () => it,

@@ -14,11 +14,17 @@ export class ProcessTree {
   private readonly rootOf = new Map<number, number>();
   /** Live processes per spawned tree (by root pid). */
   private readonly treeSize = new Map<number, number>();
+  /**
+   * Each spawned child, by root pid, while anything of its tree lives: the
+   * calls of descendants that outlive the child still belong to it.
+   */
+  private readonly owners = new Map<number, SupervisedChild>();
 
   addRoot(pid: number, child: SupervisedChild): void {
     this.treeSize.set(pid, 1);
     child.exited.then(() => {}, () => {}).finally(() => this.roots.delete(pid));
     this.roots.set(pid, child);
+    this.owners.set(pid, child);
     this.processes.add(pid);
     this.tgids.set(pid, pid);
   }
@@ -35,7 +41,7 @@ export class ProcessTree {
 
   /** The spawned child whose tree pid is in. */
   childOf(pid: number): SupervisedChild | undefined {
-    return this.roots.get(this.rootOf.get(pid) ?? pid);
+    return this.owners.get(this.rootOf.get(pid) ?? pid);
   }
 
   /** pid exited; returns the root of its tree when that tree is now empty. */
@@ -51,6 +57,7 @@ export class ProcessTree {
       return undefined;
     }
     this.treeSize.delete(root);
+    this.owners.delete(root);
     return root;
   }
 
@@ -58,6 +65,7 @@ export class ProcessTree {
   spawnFailed(pid: number): void {
     this.processes.delete(pid);
     this.treeSize.delete(pid);
+    this.owners.delete(pid);
   }
 
   /** Thread group of a tid: known from the tracer's events, else /proc (a thread's first call can beat its clone event). */

@@ -9,6 +9,7 @@ import type { FaultRule } from './faults/expr.js';
 import type { Module, ModuleDefinition } from './module.js';
 import { signalNumber } from './signals.js';
 import { Supervisor, type ExitResult, type SpawnOptions, type SupervisorOptions } from './supervisor.js';
+import type { SyscallName } from './syscalls/table.js';
 import type { SyscallEvent } from './trace/events.js';
 import type { SyscallRecord } from './trace/record.js';
 
@@ -33,7 +34,7 @@ export interface RunOptions<E extends RunEncoding = 'utf8'> {
    * `'all'`), numbers, or the Supervisor's full form. With a SET or numbers,
    * paths and strings are captured as the decoders need them.
    */
-  trace?: string | readonly number[] | SupervisorOptions['trace'];
+  trace?: string | readonly (number | SyscallName)[] | SupervisorOptions['trace'];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** As child_process's (default 'pipe'); stdout/stderr not piped are empty in the result. */
@@ -110,11 +111,14 @@ async function injectRules(inject: NonNullable<RunOptions['inject']>): Promise<F
 async function traceOption(trace: NonNullable<RunOptions['trace']>): Promise<SupervisorOptions['trace']> {
   if (typeof trace === 'object' && !Array.isArray(trace)) return trace as SupervisorOptions['trace'];
   const { captureSpec } = await import('./trace/decode.js');
+  // A list of names and numbers is a SET too ('openat,257').
+  const syscalls = Array.isArray(trace) ? trace.join(',') : (trace as string);
   // Paths whole (the decoders take PATH_MAX); other strings and buffers to 4 KiB.
-  return { syscalls: trace as string | readonly number[], capture: (nr) => captureSpec(nr, { strsize: 4096 }) };
+  return { syscalls, capture: (nr) => captureSpec(nr, { strsize: 4096 }) };
 }
 
 function checkOptions(opts: RunOptions<RunEncoding>): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`run: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
   const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants', 'inject', 'trace', 'cwd', 'env', 'stdio', 'input', 'encoding', 'timeout', 'killSignal', 'signal']);
   for (const k of Object.keys(opts)) {
     if (!known.has(k)) throw new TypeError(`run: unknown option "${k}" (valid: ${[...known].join(', ')})`);
@@ -128,6 +132,15 @@ function checkOptions(opts: RunOptions<RunEncoding>): void {
     throw new TypeError(`run: encoding must be 'utf8' or 'buffer', got ${JSON.stringify(encoding)}`);
   }
   if (killSignal !== undefined) signalNumber(killSignal, 'run: killSignal');
+  const { input, env, trace } = opts;
+  if (input !== undefined && typeof input !== 'string' && !(input instanceof Uint8Array)) throw new TypeError(`run: input must be a string or a Uint8Array, got ${typeof input}`);
+  if (env !== undefined && (env === null || typeof env !== 'object')) throw new TypeError('run: env must be an object of NAME: value strings');
+  if (trace !== undefined && typeof trace !== 'string' && !Array.isArray(trace) && (trace === null || typeof trace !== 'object')) {
+    throw new TypeError("run: trace must be a strace SET ('openat,read', '%file'), a list of names or numbers, or { syscalls, capture? }");
+  }
+  if (opts.inject !== undefined && opts.modules?.some((m) => m?.name === 'inject')) {
+    throw new TypeError('run: a module is named "inject", the name the inject option\'s rules take; rename the module');
+  }
 }
 
 /**

@@ -59,6 +59,15 @@ export function checkOptions(opts: SupervisorOptions): { handlerTimeout: number 
   if (t !== undefined && t !== null && !(typeof t === 'number' && t > 0)) {
     throw new TypeError(`Supervisor: handlerTimeout must be a positive number of ms or null, got ${String(t)}`);
   }
+  const tr = opts.trace as unknown;
+  if (tr !== undefined) {
+    const o = tr as { syscalls?: unknown; capture?: unknown };
+    if (tr === null || typeof tr !== 'object' || (typeof o.syscalls !== 'string' && !Array.isArray(o.syscalls))) {
+      throw new TypeError("Supervisor: trace must be { syscalls: a strace SET ('openat,read') or numbers, capture?: (nr) => CaptureSpec[] }");
+    }
+    if (o.capture !== undefined && typeof o.capture !== 'function') throw new TypeError('Supervisor: trace.capture must be a function (nr) => CaptureSpec[]');
+    for (const k of Object.keys(tr)) if (k !== 'syscalls' && k !== 'capture') throw new TypeError(`Supervisor: trace: unknown key "${k}" (valid: syscalls, capture)`);
+  }
   if (opts.route !== undefined && opts.route !== 'auto' && opts.route !== 'ptrace') {
     throw new TypeError(`Supervisor: route must be 'auto' or 'ptrace', got ${JSON.stringify(opts.route)}`);
   }

@@ -54,10 +54,8 @@ export class Supervisor extends EventEmitter implements RouteHost {
     for (const m of opts.modules ?? []) this.table.load(m);
     if (opts.trace) {
       const nrs = typeof opts.trace.syscalls === 'string' ? parseSyscallSet(opts.trace.syscalls) : [...opts.trace.syscalls];
-      for (const nr of nrs) {
-        this.table.wire(nr);
-        this.table.traced.add(nr);
-      }
+      // wire() checks each (a name or number out of the table is a TypeError naming it).
+      for (const ref of nrs) this.table.traced.add(this.table.wire(ref).nr);
       this.captureOf = opts.trace.capture ?? (() => []);
     }
   }

@@ -3,7 +3,11 @@
 // failed or timed out. `import 'sysstub/vitest'` registers the matchers;
 // `import { test } from 'sysstub/vitest'` gives the fixture. vitest is an
 // optional peer dependency of this subpath only.
+import os from 'node:os';
 import { expect, test as base } from 'vitest';
+import { errnoNumber } from './errno.js';
+import { signalNames } from './signals.js';
+import { syscallByName } from './syscalls/index.js';
 import type { ErrnoName } from './errno.js';
 import { run as runUnder, type RunEncoding, type RunOptions, type RunResult } from './run.js';
 import { Supervisor, type ExitResult, type SupervisorOptions } from './supervisor.js';
@@ -28,8 +32,8 @@ export interface SysstubMatchers<R = unknown> {
   toFailSyscallWith(name: SyscallName, errno: ErrnoName): R;
   /** The program exited (not killed) with `code`. */
   toHaveExitedWith(code: number): R;
-  /** The program was killed by `signal` ('SIGTERM'). */
-  toHaveBeenKilledBy(signal: NodeJS.Signals): R;
+  /** The program was killed by `signal` ('SIGTERM', or its number). */
+  toHaveBeenKilledBy(signal: NodeJS.Signals | number): R;
 }
 
 declare module 'vitest' {
@@ -64,6 +68,36 @@ function slice(calls: readonly SyscallRecord[], name: string): string {
 
 const u64 = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
 
+const isInt = (v: unknown): v is number | bigint => typeof v === 'bigint' || Number.isSafeInteger(v);
+
+/** A misspelt name, key or value is the test's bug: a TypeError, never a silent pass. */
+function checkName(matcher: string, name: unknown): void {
+  if (typeof name !== 'string' || syscallByName(name) === undefined) {
+    throw new TypeError(`${matcher}: ${JSON.stringify(name)} is not an x86-64 syscall name`);
+  }
+}
+
+function checkExpectation(e: unknown): asserts e is SyscallExpectation {
+  if (e === null || typeof e !== 'object') throw new TypeError('toHaveCalledSyscall: the expectation must be an object { args?, path?, times?, result? }');
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'path') {
+      if (typeof v !== 'string' && !(v instanceof RegExp)) throw new TypeError('toHaveCalledSyscall: path must be a string or a RegExp');
+    } else if (k === 'result') {
+      if (!isInt(v)) throw new TypeError(`toHaveCalledSyscall: result must be an integer, got ${String(v)}`);
+    } else if (k === 'times') {
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new TypeError(`toHaveCalledSyscall: times must be a whole number >= 0, got ${String(v)}`);
+    } else if (k === 'args') {
+      if (v === null || typeof v !== 'object') throw new TypeError('toHaveCalledSyscall: args must be an object { 0?: ..., 5?: ... }');
+      for (const [i, a] of Object.entries(v)) {
+        if (!/^[0-5]$/.test(i)) throw new TypeError(`toHaveCalledSyscall: args index ${i} must be 0..5`);
+        if (a !== undefined && !isInt(a)) throw new TypeError(`toHaveCalledSyscall: args[${i}] must be an integer, got ${String(a)}`);
+      }
+    } else {
+      throw new TypeError(`toHaveCalledSyscall: unknown key ${JSON.stringify(k)} (valid: args, path, times, result)`);
+    }
+  }
+}
+
 function matches(c: SyscallRecord, e: SyscallExpectation): boolean {
   if (e.path !== undefined && (c.path === undefined || (typeof e.path === 'string' ? c.path !== e.path : !e.path.test(c.path)))) return false;
   if (e.result !== undefined && c.result !== BigInt(e.result)) return false;
@@ -83,6 +117,8 @@ const describeExit = (r: ExitResult): string => (r.signal ? `was killed by ${r.s
 
 expect.extend({
   toHaveCalledSyscall(received: unknown, name: string, expected: SyscallExpectation = {}) {
+    checkName('toHaveCalledSyscall', name);
+    checkExpectation(expected);
     const calls = recordsOf(received, 'toHaveCalledSyscall');
     const n = calls.filter((c) => c.name === name && matches(c, expected)).length;
     const pass = expected.times === undefined ? n > 0 : n === expected.times;
@@ -94,6 +130,8 @@ expect.extend({
     };
   },
   toFailSyscallWith(received: unknown, name: string, errno: string) {
+    checkName('toFailSyscallWith', name);
+    if (typeof errno !== 'string' || errnoNumber(errno) === undefined) throw new TypeError(`toFailSyscallWith: ${JSON.stringify(errno)} is not an errno name (such as 'EACCES')`);
     const calls = recordsOf(received, 'toFailSyscallWith');
     const pass = calls.some((c) => c.name === name && c.errno === errno);
     return {
@@ -109,9 +147,12 @@ expect.extend({
       message: () => `expected the program ${this.isNot ? 'not ' : ''}to exit with ${code}; it ${describeExit(r)}${'stderr' in r ? `\nstderr: ${JSON.stringify(String((r as { stderr: unknown }).stderr))}` : ''}`,
     };
   },
-  toHaveBeenKilledBy(received: unknown, signal: string) {
+  toHaveBeenKilledBy(received: unknown, signal: string | number) {
     const r = exitOf(received);
     if (!r) throw new TypeError('toHaveBeenKilledBy: expected what run() returned, or a child\'s exit result');
+    // A number is the signal's number ('SIGTERM' and 15 say the same).
+    if (typeof signal === 'number') signal = signalNames.get(signal) ?? String(signal);
+    if (!(signal in os.constants.signals)) throw new TypeError(`toHaveBeenKilledBy: ${JSON.stringify(signal)} is not a signal name (such as 'SIGTERM') or number`);
     return {
       pass: r.signal === signal,
       message: () => `expected the program ${this.isNot ? 'not ' : ''}to be killed by ${signal}; it ${describeExit(r)}`,
@@ -149,6 +190,8 @@ export const test = base.extend<SysstubFixtures>({
     try {
       await use((command, opts = {}) => {
         const own = opts.signal;
+        // Not a signal: run() says so, before combining it fails in Node's words.
+        if (own !== undefined && !(own instanceof AbortSignal)) return runUnder(command, opts);
         const p = runUnder(command, { ...opts, signal: own ? AbortSignal.any([ends.signal, own]) : ends.signal });
         runs.push(p.catch(() => {}));
         return p;

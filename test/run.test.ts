@@ -4,6 +4,9 @@
 // stable snapshot form, child.syscalls() ending with the tree, and the
 // Supervisor's lifecycle errors. Each program also runs natively where the
 // comparison says something.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineModule, faults, format, parseFaultExpr, run, snapshot, Supervisor } from '../lib/index.js';
 import { fixture, isDead, runNative } from './helpers.js';
@@ -138,6 +141,33 @@ describe('run(): traced calls as records', () => {
     ]);
   });
 
+  it('snapshot() of trace=all: no loader line, pids masked, the same twice; the program\'s own first calls kept', async () => {
+    const once = async () => snapshot((await run(['cat', '/etc/hostname'], { trace: 'all', env })).syscalls);
+    const a = await once();
+    expect(a).toBe(await once());
+    const lines = a.split('\n');
+    expect(lines[0]).toMatch(/^execve\("\/usr\/bin\/cat", \["cat", "\/etc\/hostname"\], 0x… \/\* … vars \*\/\) = 0$/);
+    expect(lines.filter((l) => /ld\.so|\.so\.6|ELF/.test(l))).toEqual([]);
+    expect(lines).toContain('openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3');
+    expect(lines.at(-1)).toBe('exit_group(0) = ?');
+    // With the loader kept, its calls are there, and the thread's id shows as <pid 1>.
+    const all = snapshot((await run(['cat', '/etc/hostname'], { trace: 'all', env })).syscalls, { loader: true });
+    expect(all).toMatch(/\nset_tid_address\(0x…\) = <pid 1>\n/);
+    expect(all).toMatch(/libc\.so\.6/);
+    // A program whose first calls are its own: close(7) is not the loader's.
+    const own = await run([fixture('stubcall'), '3', '7'], { trace: 'all' });
+    expect(snapshot(own.syscalls).split('\n')).toContain('close(7) = -1 EBADF (Bad file descriptor)');
+  });
+
+  it('snapshot() puts each process\'s lines together, numbered in the order they were started', async () => {
+    const r = await run(['sh', '-c', 'cat /etc/hostname & cat /etc/passwd >/dev/null & wait'], { trace: 'execve,clone,vfork,openat', env });
+    const lines = snapshot(r.syscalls, { only: ['execve', 'clone', 'vfork', 'openat'] }).split('\n');
+    const order = lines.map((l) => Number(/^\[pid (\d+)\]/.exec(l)![1]));
+    expect([...order].sort((x, y) => x - y)).toEqual(order);
+    expect(lines.find((l) => l.includes('execve("/usr/bin/cat", ["cat", "/etc/hostname"]'))).toMatch(/^\[pid 2\] /);
+    expect(lines.find((l) => l.includes('execve("/usr/bin/cat", ["cat", "/etc/passwd"]'))).toMatch(/^\[pid 3\] /);
+  });
+
   it('snapshot() numbers processes in order of appearance', async () => {
     const r = await run(['sh', '-c', 'cat /dev/null; exit 0'], { trace: 'openat', env });
     const lines = snapshot(r.syscalls, { only: ['openat'] }).split('\n');
@@ -157,6 +187,70 @@ describe('run(): traced calls as records', () => {
     } finally {
       await sup.close();
     }
+  });
+});
+
+describe('found by the review of this API (each failed before its fix)', () => {
+  it('child.syscalls(): descendants that outlive the child are still its tree; next() may be called before the last one settled', async () => {
+    const sup = new Supervisor({ trace: { syscalls: 'write' } });
+    try {
+      const child = sup.spawn('sh', ['-c', '(sleep 0.3; echo late) & echo early'], { stdio: 'pipe' });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d));
+      const it = child.syscalls();
+      const all = await Promise.all([it.next(), it.next(), it.next()]);
+      expect(all.map((r) => r.done)).toEqual([false, false, true]);
+      expect(out).toBe('early\nlate\n');
+    } finally {
+      await sup.close();
+    }
+  });
+
+  it('faults path=: ** crosses a newline; a file deleted since it was opened keeps its name', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysstub-glob-'));
+    try {
+      const nl = await run(['sh', '-c', 'mkdir -p "$(printf "a\\nb")" && echo hi > "$(printf "a\\nb")/x.txt"; echo rc=$?'], { inject: 'write:path=**/x.txt:error=ENOSPC', cwd: dir });
+      expect(nl.stdout).toBe('rc=1\n');
+      const gone = await run(['sh', '-c', 'exec 5>x.txt; rm x.txt; echo hi >&5; echo rc=$?'], { inject: 'write:path=**/x.txt:error=ENOSPC', cwd: dir });
+      expect(gone.stdout).toBe('rc=1\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a handler's bad address is its own TypeError, not the tracee's EFAULT", async () => {
+    const seen: string[] = [];
+    const mod = defineModule({
+      name: 'bad',
+      syscalls: {
+        getpmsg: (c) => {
+          for (const addr of ['0x10', 1.5, 2n ** 64n] as unknown as bigint[]) {
+            try {
+              c.read(addr, 1);
+            } catch (e) {
+              seen.push(`${(e as Error).name}: ${(e as Error).message}`);
+            }
+          }
+          return 0;
+        },
+      },
+    });
+    await run([fixture('stubcall'), '181'], { modules: [mod] });
+    expect(seen).toEqual([
+      'TypeError: read: addr must be an integer that fits in 64 bits (number or bigint), got 0x10',
+      'TypeError: read: addr must be an integer that fits in 64 bits (number or bigint), got 1.5',
+      'TypeError: read: addr must be an integer that fits in 64 bits (number or bigint), got 18446744073709551616n',
+    ]);
+  });
+
+  it('run() options of the wrong type are named', async () => {
+    await expect(run('true', null as unknown as object)).rejects.toThrow('run: options must be an object, got null');
+    await expect(run('true', { input: 5 as unknown as string })).rejects.toThrow('run: input must be a string or a Uint8Array, got number');
+    await expect(run('true', { trace: 5 as unknown as string })).rejects.toThrow(/run: trace must be a strace SET/);
+    await expect(run('true', { trace: { syscalls: 'openat', capture: 5 as unknown as () => [] } })).rejects.toThrow('Supervisor: trace.capture must be a function');
+    await expect(run('true', { inject: 'getpid:error=EPERM', modules: [{ name: 'inject', syscalls: {} }] })).rejects.toThrow(/a module is named "inject"/);
+    const names = await run(['cat', '/etc/hostname'], { trace: ['openat', 0] });
+    expect(names.syscalls.some((s) => s.name === 'openat') && names.syscalls.some((s) => s.name === 'read')).toBe(true);
   });
 });
 

@@ -41,6 +41,21 @@ describe('matchers', () => {
   });
 });
 
+describe('matchers refuse what would pass by mistake', () => {
+  test('a misspelt name, key, errno or value is a TypeError; a signal may be given by number', async () => {
+    const r = await run(['cat', '/etc/hostname'], { trace: 'openat', env });
+    const bad = r as unknown as { syscalls: [] };
+    expect(() => expect(bad).not.toHaveCalledSyscall('opnat' as 'openat')).toThrow('toHaveCalledSyscall: "opnat" is not an x86-64 syscall name');
+    expect(() => expect(r).toHaveCalledSyscall('openat', { pth: '/etc/passwd' } as object)).toThrow('toHaveCalledSyscall: unknown key "pth" (valid: args, path, times, result)');
+    expect(() => expect(r).toHaveCalledSyscall('openat', { result: 1.5 })).toThrow('toHaveCalledSyscall: result must be an integer, got 1.5');
+    expect(() => expect(r).toHaveCalledSyscall('openat', { args: { 7: 1 } as object })).toThrow('toHaveCalledSyscall: args index 7 must be 0..5');
+    expect(() => expect(r).not.toFailSyscallWith('openat', 'ENOTANERRNO' as 'EIO')).toThrow('toFailSyscallWith: "ENOTANERRNO" is not an errno name');
+    const killed = await run(['sh', '-c', 'kill -TERM $$']);
+    expect(killed).toHaveBeenKilledBy(15);
+    expect(() => expect(killed).toHaveBeenKilledBy('SIGFOO' as 'SIGTERM')).toThrow('toHaveBeenKilledBy: "SIGFOO" is not a signal name');
+  });
+});
+
 describe('fixtures', () => {
   test('supervisor: a Supervisor of the test; run: run() of the test', async ({ supervisor, run: runInTest }) => {
     const child = supervisor.spawn('sh', ['-c', 'exit 4'], { stdio: 'ignore' });

@@ -78,7 +78,8 @@ function globToRegExp(glob: string): RegExp {
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`);
+  // s: a path may hold a newline, and ** must cross it as it crosses '/'.
+  return new RegExp(`^${re}$`, 's');
 }
 
 interface CompiledRule {
@@ -192,7 +193,8 @@ function faultCall(call: Call): FaultCall {
           if (i !== undefined) path = call.readCString(call.args[i]);
           // A call on an fd: the file it refers to now, as the kernel names it
           // (proc(5) /proc/PID/fd), so a rule can fail "writes to this file".
-          else path = FD_CALLS.has(call.name) ? fs.readlinkSync(`/proc/${call.pid}/fd/${call.int(0)}`) : undefined;
+          // A file removed since it was opened reads as "PATH (deleted)": it keeps its name here.
+          else path = FD_CALLS.has(call.name) ? fs.readlinkSync(`/proc/${call.pid}/fd/${call.int(0)}`).replace(/ \(deleted\)$/, '') : undefined;
         } catch {
           path = undefined;
         }

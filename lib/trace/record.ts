@@ -88,41 +88,112 @@ export interface SnapshotOptions {
   strsize?: number;
 }
 
-// What ld.so does between execve and the program's first own call; see ld.so(8).
-const LOADER_CALLS = new Set(['brk', 'arch_prctl', 'mmap', 'munmap', 'mprotect', 'access', 'openat', 'open', 'newfstatat', 'fstat', 'read',
-  'pread64', 'close', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrandom', 'readlink', 'uname']);
+// What ld.so does between execve and the program's first own call (ld.so(8)):
+// map the libraries it opens, then set up the thread. A call of these kinds
+// that is about a library (its path, or an fd opened on one) or about no file
+// at all is the loader's; the first other call is the program's.
 const LOADER_PATH = /^\/etc\/ld\.so\.|\.so(\.[\d.]+)?$|\/glibc-hwcaps\/|\/tls\//;
+const LOADER_FILE_CALLS = new Set(['openat', 'open', 'access', 'faccessat', 'faccessat2', 'newfstatat', 'stat', 'readlink', 'statfs']);
+const LOADER_FD_CALLS = new Set(['read', 'pread64', 'close', 'fstat', 'newfstatat', 'mmap']);
+const LOADER_PLAIN_CALLS = new Set(['brk', 'arch_prctl', 'mmap', 'munmap', 'mprotect', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrandom', 'uname']);
 
-const isLoaderCall = (r: SyscallRecord): boolean =>
-  LOADER_CALLS.has(r.name) && (r.path === undefined || LOADER_PATH.test(r.path) || r.name === 'access');
+/** The fd a call acts on, for the loader check: mmap's fifth argument; an *at call's dirfd with an empty path (AT_EMPTY_PATH). */
+function fdOf(r: SyscallRecord): number | undefined {
+  if (r.name === 'mmap') return Number(BigInt.asIntN(32, r.args[4]));
+  if (r.path === '') return Number(BigInt.asIntN(32, r.args[0]));
+  return r.fd;
+}
 
-/** Masks what differs from run to run in a line: addresses, and the size of the environment execve passes. */
-const stable = (line: string): string => line.replace(/\b0x[0-9a-f]{5,}\b/g, '0x…').replace(/\/\* \d+ vars \*\//g, '/* … vars */');
+/** Follows one process from its start or an execve until its first own call. */
+class LoaderPhase {
+  private readonly fds = new Set<number>();
+  active = true;
+
+  /** True when r is the loader's (and the phase goes on); the first call that is not ends the phase. */
+  take(r: SyscallRecord): boolean {
+    if (!this.active) return false;
+    const fd = fdOf(r);
+    let loaders = false;
+    if (r.path !== undefined && r.path !== '') {
+      loaders = LOADER_FILE_CALLS.has(r.name) && (LOADER_PATH.test(r.path) || (r.name === 'access' && r.path.startsWith('/etc/ld.so')));
+      if (loaders && (r.name === 'openat' || r.name === 'open') && r.result !== null && r.result >= 0n) this.fds.add(Number(r.result));
+    } else if (fd !== undefined && fd >= 0) {
+      loaders = LOADER_FD_CALLS.has(r.name) && this.fds.has(fd);
+      if (loaders && r.name === 'close') this.fds.delete(fd);
+    } else {
+      loaders = LOADER_PLAIN_CALLS.has(r.name);
+    }
+    if (!loaders) this.active = false;
+    return loaders;
+  }
+}
+
+/** Masks what differs from run to run in a line: addresses, random bytes, and the size of execve's environment. */
+function stable(line: string): string {
+  let l = line.replace(/\b0x[0-9a-f]{5,}\b/g, '0x…').replace(/\/\* \d+ vars \*\//g, '/* … vars */');
+  if (l.startsWith('getrandom(')) l = l.replace(/"(?:[^"\\]|\\.)*"(\.\.\.)?/, '"…"');
+  return l;
+}
+
+const CREATES_PROCESS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
 /**
  * A trace in a form that stays the same from run to run, for
  * `expect(snapshot(r.syscalls)).toMatchInlineSnapshot()`: one strace line per
- * call, `[pid N]` numbering processes in order of appearance when there is
- * more than one, addresses masked as `0x…` (and execve's environment size), and the dynamic loader's start-up
- * calls after each execve left out (they depend on the machine's libraries).
+ * call, each process's lines together (processes run concurrently; their own
+ * order is theirs), numbered `[pid N]` in the order they were started when
+ * there is more than one; pids and tids in the lines shown as `<pid N>`;
+ * addresses masked as `0x…`, random bytes as `"…"`, execve's environment size
+ * as `…`; and the dynamic loader's start-up after each execve left out (it
+ * depends on the machine's libraries).
  */
 export function snapshot(records: readonly SyscallRecord[], o: SnapshotOptions = {}): string {
+  if (o.only !== undefined && !Array.isArray(o.only)) throw new TypeError('snapshot: only must be an array of syscall names');
   const only = o.only ? new Set(o.only) : undefined;
-  const pids = new Map<number, number>();
-  const inLoader = new Set<number>();
-  const lines: { n: number; line: string }[] = [];
+  // Number processes in the order they were started: those no traced clone or
+  // fork made (the spawned program) first, as they appear; then each child in
+  // the order its parent's fork returned.
+  const created = new Set<number>();
+  const startOrder: number[] = [];
   for (const r of records) {
-    if (!pids.has(r.pid)) pids.set(r.pid, pids.size + 1);
-    if (r.name === 'execve' || r.name === 'execveat') {
-      if (r.result === 0n) inLoader.add(r.pid);
-    } else if (inLoader.has(r.pid)) {
-      if (isLoaderCall(r)) {
-        if (!o.loader) continue;
-      } else inLoader.delete(r.pid);
-    }
-    if (only && !only.has(r.name)) continue;
-    lines.push({ n: pids.get(r.pid)!, line: stable(format(r, { strsize: o.strsize })) });
+    if (CREATES_PROCESS.has(r.name) && r.result !== null && r.result > 0n) created.add(Number(r.result));
   }
-  const many = pids.size > 1;
-  return lines.map(({ n, line }) => (many ? `[pid ${n}] ${line}` : line)).join('\n');
+  for (const r of records) if (!created.has(r.pid) && !startOrder.includes(r.pid)) startOrder.push(r.pid);
+  for (const r of records) {
+    if (!CREATES_PROCESS.has(r.name) || r.result === null || r.result <= 0n) continue;
+    const child = Number(r.result);
+    if (records.some((x) => x.pid === child) && !startOrder.includes(child)) startOrder.push(child);
+  }
+  const number = new Map(startOrder.map((pid, i) => [pid, i + 1]));
+  // Ids as they print in lines (set_tid_address's result, wait4's, kill's argument).
+  const ids = new Map<string, string>();
+  for (const [pid, n] of number) ids.set(String(pid), `<pid ${n}>`);
+  let threads = 0;
+  for (const r of records) if (!ids.has(String(r.tid))) ids.set(String(r.tid), `<tid ${++threads}>`);
+  const maskIds = (line: string) => line.replace(/\b\d{2,}\b/g, (d) => ids.get(d) ?? d);
+
+  // The spawned program starts in ld.so (its exec came before any traced
+  // call); a forked child runs its parent's code until it execs.
+  const phases = new Map<number, LoaderPhase>();
+  const byProcess = new Map<number, string[]>();
+  for (const r of records) {
+    let phase = phases.get(r.pid);
+    if (!phase) {
+      phase = new LoaderPhase();
+      phase.active = !created.has(r.pid);
+      phases.set(r.pid, phase);
+    }
+    let skip = false;
+    if (r.name === 'execve' || r.name === 'execveat') {
+      if (r.result === 0n) phases.set(r.pid, new LoaderPhase());
+    } else if (phase.take(r) && !o.loader) skip = true;
+    if (skip || (only && !only.has(r.name))) continue;
+    const n = number.get(r.pid)!;
+    if (!byProcess.has(n)) byProcess.set(n, []);
+    byProcess.get(n)!.push(maskIds(stable(format(r, { strsize: o.strsize }))));
+  }
+  const many = number.size > 1;
+  return [...byProcess.keys()].sort((a, b) => a - b)
+    .flatMap((n) => byProcess.get(n)!.map((line) => (many ? `[pid ${n}] ${line}` : line)))
+    .join('\n');
 }
