@@ -74,6 +74,9 @@ export interface FormatOptions {
 
 /** The strace line of a record: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`. */
 export function format(r: SyscallRecord, o: FormatOptions = {}): string {
+  if (o.strsize !== undefined && !(Number.isSafeInteger(o.strsize) && o.strsize >= 0)) {
+    throw new TypeError(`format: strsize must be a whole number >= 0, got ${String(o.strsize)}`);
+  }
   const e = eventOf.get(r);
   const line = o.strsize === undefined || !e ? r.text : decodeLine(e, o.strsize);
   return o.pid ? `[pid ${r.pid}] ${line}` : line;
