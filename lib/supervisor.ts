@@ -41,6 +41,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
   private tracerThread: NativeTracer | undefined;
   private refd: boolean | undefined;
   private closing = false;
+  private finalStats: SupervisorStats | undefined;
   private filters: { ptrace: Uint32Array; notif?: Uint32Array } | undefined;
 
   constructor(opts: SupervisorOptions = {}) {
@@ -77,6 +78,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
 
   /** Counters of the tracer thread (stops by kind) and the notification route; zeros before the first spawn. */
   stats(): SupervisorStats {
+    if (this.finalStats) return { ...this.finalStats };
     const s = this.tracerThread?.stats();
     const n = this.notif.stats();
     return {
@@ -181,6 +183,8 @@ export class Supervisor extends EventEmitter implements RouteHost {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // The counters outlive the tracer thread: a test reads them after close().
+    this.finalStats = this.stats();
     this.ptrace.abortAll(new Error('supervisor closed'));
     this.tracerThread?.close();
     this.notif.close();

@@ -269,6 +269,8 @@ describe('nothing trapped that no module handles', () => {
     } finally {
       await sup.close();
     }
+    // The counters stay readable after close().
+    expect(sup.stats().exits).toBeGreaterThan(0);
     const wired = new Supervisor();
     expect(wired.table.wiredNumbers()).toContain(181);
     await wired.close();
