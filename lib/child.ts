@@ -90,6 +90,9 @@ export class SupervisedChild extends EventEmitter {
   /** How its handler slots are delivered: 'notif' or 'ptrace' ('pending' until the child reported). */
   route: 'notif' | 'ptrace' | 'pending' = 'pending';
   private settle!: (r: ExitResult) => void;
+  private treeGone!: () => void;
+  /** Resolves when the child and everything it started have exited (the supervisor closing counts). */
+  private readonly treeDone = new Promise<void>((resolve) => (this.treeGone = resolve));
   private fail!: (e: SpawnError) => void;
 
   /** @internal */
@@ -117,8 +120,8 @@ export class SupervisedChild extends EventEmitter {
 
   /**
    * The tree's traced calls as they finish, as an async iterator that ends
-   * once the child has exited and its output is in (`closed`), after the
-   * calls reported until then; a spawn error ends it with that error.
+   * once the child's whole tree has exited and its output is in (`closed`),
+   * after the calls reported until then; a spawn error ends it with that error.
    */
   syscalls(): AsyncIterableIterator<SyscallEvent> {
     const queue: SyscallEvent[] = [];
@@ -149,7 +152,7 @@ export class SupervisedChild extends EventEmitter {
       this.off('syscall', onCall);
       settle();
     };
-    this.closed.then(() => finish(), finish);
+    Promise.all([this.closed, this.treeDone]).then(() => finish(), finish);
     const it: AsyncIterableIterator<SyscallEvent> = {
       next: () => new Promise<IteratorResult<SyscallEvent>>((resolve, reject) => {
         waiting.push({ resolve, reject });
@@ -175,6 +178,11 @@ export class SupervisedChild extends EventEmitter {
     } catch {
       return false;
     }
+  }
+
+  /** @internal The last process of this child's tree has exited. */
+  _treeExited(): void {
+    this.treeGone();
   }
 
   /** @internal */

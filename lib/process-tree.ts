@@ -39,6 +39,11 @@ export class ProcessTree {
     this.tgids.set(pid, pid);
   }
 
+  /** Every spawned child whose tree still has a live process. */
+  liveTrees(): IterableIterator<SupervisedChild> {
+    return this.owners.values();
+  }
+
   /** The spawned child whose tree pid is in. */
   childOf(pid: number): SupervisedChild | undefined {
     return this.owners.get(this.rootOf.get(pid) ?? pid);

@@ -189,6 +189,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
     this.tracerThread?.close();
     this.notif.close();
     for (const child of this.tree.roots.values()) if (!child.exitResult) child._exit(null, 9, false);
+    for (const child of this.tree.liveTrees()) child._treeExited();
     this.tree.processes.clear();
     this.updateRef();
   }
@@ -301,8 +302,12 @@ export class Supervisor extends EventEmitter implements RouteHost {
       case 'exit': {
         this.ptrace.onThreadExit(e.tid);
         this.notif.onProcessExit(e.pid);
+        const owner = this.tree.childOf(e.pid);
         const emptied = this.tree.exit(e.pid);
-        if (emptied !== undefined) this.notif.releaseTree(emptied);
+        if (emptied !== undefined) {
+          this.notif.releaseTree(emptied);
+          owner?._treeExited();
+        }
         this.tree.roots.get(e.pid)?._exit(e.code, e.signal, e.core);
         this.emit('processExit', { pid: e.pid, code: e.code, signal: e.signal ? signalNames.get(e.signal) ?? null : null });
         if (this.tree.processes.size === 0) this.emit('idle');

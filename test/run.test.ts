@@ -206,6 +206,25 @@ describe('found by the review of this API (each failed before its fix)', () => {
     }
   });
 
+  it('child.syscalls() ends when the whole tree has exited, not when the output is in: a detached background child counts', async () => {
+    const sup = new Supervisor({ trace: { syscalls: 'exit_group' } });
+    try {
+      const all: string[] = [];
+      sup.on('syscall', (e: { pid: number }) => all.push(`${e.pid}`));
+      const idle = new Promise<void>((resolve) => sup.once('idle', resolve));
+      // The background process closes the pipes, so `closed` settles while it sleeps.
+      const child = sup.spawn('sh', ['-c', '(sleep 0.3; exit 0) </dev/null >/dev/null 2>&1 & echo started'], { stdio: 'pipe' });
+      child.stdout!.resume();
+      const seen: string[] = [];
+      for await (const e of child.syscalls()) seen.push(`${e.pid}`);
+      await idle;
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      expect(seen).toEqual(all);
+    } finally {
+      await sup.close();
+    }
+  });
+
   it('faults path=: ** crosses a newline; a file deleted since it was opened keeps its name', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysstub-glob-'));
     try {
