@@ -91,6 +91,8 @@ export class CallSite {
     readonly bottom: SlotBottom,
     readonly defaultTimeout: number | null,
     readonly report: (r: HandlerReport) => void,
+    /** A traced slot: outcomes carry who produced them (answeredBy). */
+    readonly traced = false,
   ) {
     this.name = syscallName(nr);
   }
@@ -146,9 +148,15 @@ function toBig(v: bigint | number, what: string): bigint {
   throw new TypeError(`${what} must be an integer that fits in 64 bits (number or bigint), got ${typeof v === 'bigint' ? `${v}n` : String(v)}`);
 }
 
-function memError(err: unknown): SyscallError {
+/**
+ * What a failed tracee-memory access throws: the kernel's errno as a
+ * SyscallError (EFAULT, ESRCH...); anything else (a TypeError from the
+ * binding: a bad argument) is the handler's own bug and stays as it is.
+ */
+function memError(err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  return new SyscallError((typeof code === 'string' ? errnoNumber(code) : undefined) ?? 'EFAULT');
+  const errno = typeof code === 'string' ? errnoNumber(code) : undefined;
+  return errno === undefined ? err : new SyscallError(errno);
 }
 
 /** Turn whatever a handler produced into an Outcome, or explain why it is not one. */
@@ -186,9 +194,11 @@ function failure(errno: number): Outcome {
 }
 
 /**
- * Who produced each outcome a chain passes up: a module's name, or null for
- * the kernel (observe(), the bottom of a real call) and the empty stub. A
- * handler that returns what next() or observe() gave passes its producer on.
+ * Who produced each outcome a chain passes up, for calls of traced slots (the
+ * only ones whose record says it, SyscallRecord.handledBy; no work on the
+ * others' hot path): a module's name, or null for the kernel (observe(), the
+ * bottom of a real call) and the empty stub. A handler that returns what
+ * next() or observe() gave passes its producer on.
  */
 const producers = new WeakMap<Outcome, string | null>();
 
@@ -197,7 +207,10 @@ export function answeredBy(o: Outcome): string | null {
   return producers.get(o) ?? null;
 }
 
-const by = (o: Outcome, producer: string | null): Outcome => (producers.set(o, producer), o);
+function by(site: CallSite, o: Outcome, producer: string | null): Outcome {
+  if (site.traced) producers.set(o, producer);
+  return o;
+}
 
 class TracedCall implements Call {
   readonly nr: number;
@@ -262,7 +275,6 @@ class TracedCall implements Call {
     this.live();
     if (!this.site.route.valid()) throw new SyscallError('ESRCH', 'the call is gone');
     const at = toBig(addr, 'write: addr');
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`write: bytes must be a Uint8Array (a Buffer), got ${typeof bytes}`);
     try {
       native().writeMemory(this.tid, at, bytes);
     } catch (err) {
@@ -293,7 +305,7 @@ class TracedCall implements Call {
     this.live();
     const run = this.site.runKernel(this.merged('observe', args));
     if (!run) throw new Error(`observe(): ${this.name} is not a real call on the ptrace route (route: 'ptrace', or a real syscall), or was observed already`);
-    return run.then((o) => by(o, null));
+    return run.then((o) => by(this.site, o, null));
   }
 
   /** The call's arguments with those in `args` replaced (for next() and observe()). */
@@ -322,11 +334,11 @@ class TracedCall implements Call {
  */
 export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: number, args: SyscallArgs | null): Outcome | Promise<Outcome> {
   if (level >= chain.length) {
-    return by(site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.route.args() } : failure(EMPTY_STUB_ERRNO), null);
+    return by(site, site.bottom === 'kernel' ? { type: 'kernel', args: args ?? site.route.args() } : failure(EMPTY_STUB_ERRNO), null);
   }
   const entry = chain[level];
   if (entry.constant) {
-    by(entry.constant, entry.module.name);
+    by(site, entry.constant, entry.module.name);
     if (!entry.when) return entry.constant;
     // A counted constant below a JS handler: counted here, per thread.
     const n = (entry.counts!.get(site.tid) ?? 0) + 1;
@@ -336,22 +348,22 @@ export function runLevel(site: CallSite, chain: readonly HandlerEntry[], level: 
   const call = new TracedCall(site, args, chain, level);
   const fault = (kind: HandlerFault, detail: unknown, errno: number, what: string): Outcome => {
     // A call abandoned by its thread (death, signal) is nobody's fault.
-    if (site.abort.aborted) return by(failure(errno), null);
+    if (site.abort.aborted) return by(site, failure(errno), null);
     site.report({
       module: entry.module.name, syscall: site.name, nr: site.nr, pid: site.pid, tid: site.tid,
       fault: kind, detail, errno,
       message: `module "${entry.module.name}": ${site.name} handler ${what} (pid ${site.pid}, tid ${site.tid}); the call failed with ${errnoName(errno)}`,
     });
-    return by(failure(errno), entry.module.name);
+    return by(site, failure(errno), entry.module.name);
   };
   const settle = (r: unknown): Outcome => {
     const o = normalize(r);
     if (typeof o === 'string') return fault('invalid-result', r, HANDLER_FAULT_ERRNO, o);
     // What next() or observe() returned, passed on: its producer stays.
-    return o === r && producers.has(o) ? o : by(o, entry.module.name);
+    return o === r && producers.has(o) ? o : by(site, o, entry.module.name);
   };
   const crash = (err: unknown): Outcome => {
-    if (err instanceof SyscallError) return by({ type: 'error', errno: err.errno, code: err.code }, entry.module.name);
+    if (err instanceof SyscallError) return by(site, { type: 'error', errno: err.errno, code: err.code }, entry.module.name);
     const text = safeText(() => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
     return fault('threw', err, HANDLER_FAULT_ERRNO, `threw ${text}`);
   };

@@ -250,6 +250,11 @@ describe('found by the review of this API (each failed before its fix)', () => {
               seen.push(`${(e as Error).name}: ${(e as Error).message}`);
             }
           }
+          try {
+            c.write(c.ptr(0), 'text' as unknown as Uint8Array);
+          } catch (e) {
+            seen.push(`${(e as Error).name}: ${(e as Error).message}`);
+          }
           return 0;
         },
       },
@@ -259,6 +264,8 @@ describe('found by the review of this API (each failed before its fix)', () => {
       'TypeError: read: addr must be an integer that fits in 64 bits (number or bigint), got 0x10',
       'TypeError: read: addr must be an integer that fits in 64 bits (number or bigint), got 1.5',
       'TypeError: read: addr must be an integer that fits in 64 bits (number or bigint), got 18446744073709551616n',
+      // The binding's own TypeError comes through as it is (not turned into EFAULT).
+      'TypeError: write: bytes must be a Uint8Array',
     ]);
   });
 

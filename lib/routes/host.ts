@@ -23,5 +23,5 @@ export interface RouteHost {
 
 /** The CallSite a chain of handlers runs against (call.ts), on this host's table and settings. */
 export function callSite(host: RouteHost, nr: number, pid: number, tid: number, route: RouteCall, ctl: CallAbort): CallSite {
-  return new CallSite(nr, pid, tid, route, ctl, host.table.bottom(nr), host.handlerTimeout, (r) => host.report(r));
+  return new CallSite(nr, pid, tid, route, ctl, host.table.bottom(nr), host.handlerTimeout, (r) => host.report(r), host.table.traced.has(nr));
 }
