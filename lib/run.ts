@@ -3,6 +3,7 @@
 // resolve with how the program ended (a non-zero exit or a death by signal is
 // a result, not an error). It rejects only when supervision itself fails, or
 // the program cannot be executed (SpawnError, as child_process reports it).
+import os from 'node:os';
 import type { HandlerReport } from './call.js';
 import type { StdioOption } from './child.js';
 import type { FaultRule } from './faults/expr.js';
@@ -182,8 +183,9 @@ export async function run<E extends RunEncoding = 'utf8'>(command: string | read
   // A timeout or an abort ends the whole tree, not just the program: close()
   // kills and reaps every supervised process, so that pipes a grandchild holds
   // close too and `closed` settles before the promise does.
+  const killsAtOnce = signalNumber(killSignal, 'run: killSignal') === os.constants.signals.SIGKILL;
   const end = () => {
-    if (signalNumber(killSignal, 'run: killSignal') === 9) return void sup.close();
+    if (killsAtOnce) return void sup.close();
     for (const pid of sup.tree.processes.keys()) {
       try {
         process.kill(pid, killSignal);

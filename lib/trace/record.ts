@@ -1,7 +1,7 @@
 // A traced call as a test reads it: typed (signed result, errno by name, the
-// path and fd it is about), with its strace line decoded on first use, and a
-// stable form of a whole trace for snapshots (pids numbered in order of
-// appearance, addresses masked, the dynamic loader's start-up left out).
+// path and fd it is about, the module that answered), with its strace line
+// decoded on first use, and a stable form of a whole trace for snapshots
+// (see snapshot()).
 import { captureSpec, formatCall } from './decode.js';
 import type { SyscallEvent } from './events.js';
 import type { ErrnoName } from '../errno.js';
@@ -157,17 +157,17 @@ export function snapshot(records: readonly SyscallRecord[], o: SnapshotOptions =
   // fork made (the spawned program) first, as they appear; then each child in
   // the order its parent's fork returned.
   const created = new Set<number>();
-  const startOrder: number[] = [];
   for (const r of records) {
     if (CREATES_PROCESS.has(r.name) && r.result !== null && r.result > 0n) created.add(Number(r.result));
   }
-  for (const r of records) if (!created.has(r.pid) && !startOrder.includes(r.pid)) startOrder.push(r.pid);
+  const seen = new Set(records.map((r) => r.pid));
+  const startOrder = new Set<number>();
+  for (const r of records) if (!created.has(r.pid)) startOrder.add(r.pid);
   for (const r of records) {
     if (!CREATES_PROCESS.has(r.name) || r.result === null || r.result <= 0n) continue;
-    const child = Number(r.result);
-    if (records.some((x) => x.pid === child) && !startOrder.includes(child)) startOrder.push(child);
+    if (seen.has(Number(r.result))) startOrder.add(Number(r.result));
   }
-  const number = new Map(startOrder.map((pid, i) => [pid, i + 1]));
+  const number = new Map([...startOrder].map((pid, i) => [pid, i + 1]));
   // Ids as they print in lines (set_tid_address's result, wait4's, kill's argument).
   const ids = new Map<string, string>();
   for (const [pid, n] of number) ids.set(String(pid), `<pid ${n}>`);
