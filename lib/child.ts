@@ -75,7 +75,8 @@ export const text = (b: Bytes): string => (typeof b === 'string' ? b : Buffer.fr
  * Events: 'exit' (code, signal), 'error' (SpawnError), and with the
  * supervisor's trace option 'syscall' (SyscallEvent) for its whole tree, as
  * calls finish: child.on('syscall', e => ...), or `for await (const e of
- * child.syscalls())`, which ends when the tree's output is all in.
+ * child.syscalls())`, which ends when the whole tree has exited and its output
+ * is in.
  */
 export class SupervisedChild extends EventEmitter {
   readonly pid: number;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { staleAddon, staleDist } from './build-fresh.js';
+import { addonPath, staleAddon, staleDist } from './build-fresh.js';
 import { root } from './helpers.js';
 
 const dirs: string[] = [];
@@ -40,6 +40,6 @@ describe('stale build outputs', () => {
 
   it('this checkout: the global setup left nothing stale, so the CLI tests run the current lib/', () => {
     expect(staleDist(root)).toEqual([]);
-    expect(staleAddon(root, process.env.SYSSTUB_ADDON ? path.resolve(process.env.SYSSTUB_ADDON) : undefined)).toEqual([]);
+    expect(staleAddon(root, addonPath(root))).toEqual([]);
   });
 });

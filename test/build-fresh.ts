@@ -24,6 +24,11 @@ export function staleDist(root: string): string[] {
     .map((src) => path.relative(root, src));
 }
 
+/** The addon the suite loads: $SYSSTUB_ADDON (the sanitizer build), else build/Release's. */
+export function addonPath(root: string): string {
+  return process.env.SYSSTUB_ADDON ? path.resolve(process.env.SYSSTUB_ADDON) : path.join(root, 'build', 'Release', 'sysstub.node');
+}
+
 /** native/ sources newer than the addon built from them (all of them when it is missing). */
 export function staleAddon(root: string, addon = path.join(root, 'build', 'Release', 'sysstub.node')): string[] {
   const sources = [...files(path.join(root, 'native'), '.cc'), ...files(path.join(root, 'native'), '.h'), path.join(root, 'binding.gyp')];

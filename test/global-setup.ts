@@ -5,19 +5,20 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { staleAddon, staleDist } from './build-fresh.js';
+import { addonPath, staleAddon, staleDist } from './build-fresh.js';
 import { describeMachine, detect } from './machine.js';
 
 export default function setup(project: TestProject): void {
   const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '..');
   // Incremental: builds only programs older than their sources (a no-op when none is).
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build-fixtures.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (!process.env.SYSSTUB_ADDON && !fs.existsSync(path.join(root, 'build', 'Release', 'sysstub.node'))) {
-    throw new Error('build/Release/sysstub.node is missing: run `npm install` (or `npm run build:native`) in this checkout before `npm test`');
+  const addonFile = addonPath(root);
+  if (!fs.existsSync(addonFile)) {
+    throw new Error(`${path.relative(root, addonFile)} is missing: run \`npm install\` (or \`npm run build:native\`) in this checkout before \`npm test\``);
   }
-  const addon = staleAddon(root, process.env.SYSSTUB_ADDON ? path.resolve(process.env.SYSSTUB_ADDON) : undefined);
+  const addon = staleAddon(root, addonFile);
   if (addon.length > 0) {
-    throw new Error(`${process.env.SYSSTUB_ADDON ?? 'build/Release/sysstub.node'} is older than ${addon.slice(0, 3).join(', ')}${addon.length > 3 ? ', ...' : ''}: run \`npm run build:native\` before \`npm test\``);
+    throw new Error(`${path.relative(root, addonFile)} is older than ${addon.slice(0, 3).join(', ')}${addon.length > 3 ? ', ...' : ''}: run \`npm run build:native\` before \`npm test\``);
   }
   const dist = staleDist(root);
   if (dist.length > 0) {

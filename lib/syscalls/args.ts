@@ -1,6 +1,7 @@
-// Which argument of a call is what a rule or a record is about: its path, or
-// the fd it acts on. Shared by the faults module (path=, fd=) and the trace
-// records (SyscallRecord.path, .fd).
+// Which argument of a call is what a rule or a record is about: its path
+// (the faults module's path=), or the fd it acts on (path= on fd calls, and
+// SyscallRecord.fd). A record's path comes from what the decoders capture
+// (the `role: 'path'` captures of trace/signatures.ts).
 
 // The path argument of the calls that take one (the first, where there are two).
 export const PATH_ARG: Readonly<Record<string, number>> = {
