@@ -18,27 +18,29 @@ struct ListenerMessage {
   int32_t fallback_errno;
 };
 
-// Child side, async-signal-safe. fd < 0: no listener, `why` says why. Returns 0 or -1 (errno).
-inline int SendListener(int sock, int fd, int why) {
-  ListenerMessage m{why};
+// Child side: the message for fd (< 0: no listener, `why` says why), ready
+// for sendmsg(2). The child sends it with a raw system call (spawn.cc).
+struct ListenerSend {
+  ListenerMessage m;
   iovec iov{&m, sizeof m};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ListenerSend(int fd, int why) : m{why} {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fd >= 0) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
   }
-  ssize_t n;
-  while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
-  return n == static_cast<ssize_t>(sizeof m) ? 0 : -1;
-}
+  ListenerSend(const ListenerSend&) = delete;  // points into itself
+  ListenerSend& operator=(const ListenerSend&) = delete;
+};
 
 // Supervisor side. Returns 1 with *fd (or *fd = -1 and *why), 0 when nothing
 // is there yet (EAGAIN), -1 at EOF or on error: the child died before it

@@ -148,10 +148,7 @@ void Tracer::OnExec(pid_t tid) noexcept {
   leader.tgid = tid;
   bool first_exec = leader.pre_exec;
   leader.pre_exec = false;
-  if (leader.exec_error_fd >= 0) {
-    close(leader.exec_error_fd);
-    leader.exec_error_fd = -1;
-  }
+  leader.image.reset();  // its execve dropped our memory (the exec event comes after exec_mmap)
   TracerEvent e{TracerEvent::kExec};
   e.pid = tid;
   e.tid = static_cast<int32_t>(former);
@@ -168,7 +165,7 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
     early_exits_[tid] = status;
     return;
   }
-  Tracee t = it->second;
+  Tracee t = std::move(it->second);
   tracees_.erase(it);
   if (t.await_exit && !t.call_seq) t.call_seq = t.exit_seq;  // died inside a watched call
   if (t.tracing) TraceDone(tid, t, 0, true);  // exit_group, or killed inside a traced call
@@ -176,11 +173,10 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
   if (!unborn_.empty()) ResolveHeld(true);
   if (t.tgid != tid) return;  // a thread; the process ends with its leader
   stats_.exits++;
-  if (t.exec_error_fd >= 0) {
-    int err = 0;
-    ssize_t n = read(t.exec_error_fd, &err, sizeof err);
-    close(t.exec_error_fd);
-    if (n == static_cast<ssize_t>(sizeof err) && err > 0) {
+  if (t.image) {
+    int err = ChildError(*t.image);
+    t.image.reset();  // reaped: nothing runs on it any more
+    if (err > 0) {
       TracerEvent e{TracerEvent::kSpawnError};
       e.pid = tid;
       e.tid = tid;

@@ -100,7 +100,7 @@ SpawnResult Tracer::Spawn(SpawnRequest req) {
   bool done = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) return {-1, ESHUTDOWN, "spawn", -1};
+    if (closing_) return {-1, ESHUTDOWN, "spawn", nullptr};
   }
   Command c{Command::kSpawn};
   c.spawn = &req;
@@ -271,7 +271,7 @@ void Tracer::DrainCommands() noexcept {
     }
     switch (c.type) {
       case Command::kSpawn: {
-        SpawnResult res = SpawnTracee(*c.spawn);
+        SpawnResult res = SpawnTracee(std::move(*c.spawn));
         if (res.pid > 0 && !root_) {
           root_ = res.pid;
           for (const RelayedSignal& early : before_spawn_) kill(res.pid, early.signo);
@@ -281,11 +281,11 @@ void Tracer::DrainCommands() noexcept {
           Tracee& t = Track(res.pid, res.pid);
           t.pre_exec = true;
           t.announced = true;  // JS knows its spawned children
-          t.exec_error_fd = res.exec_error_fd;
+          t.image = std::move(res.image);
         }
         {
           std::lock_guard<std::mutex> lock(mu_);
-          *c.spawn_result = res;
+          *c.spawn_result = std::move(res);
           *c.spawn_done = true;
         }
         cv_.notify_all();

@@ -122,7 +122,7 @@ class Tracer {
     int32_t tgid = 0;
     bool announced = false; // a new thread group reported to JS (kNewProcess)
     bool pre_exec = false;  // the spawned child before its execve: our code, not routed
-    int exec_error_fd = -1;
+    ChildImagePtr image;    // the spawned child before its execve: shares our memory (spawn.h)
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
     user_regs_struct regs{};
     bool regs_dirty = false;  // regs changed at the stop (clone guard): write back on continue

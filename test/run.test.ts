@@ -102,6 +102,7 @@ describe('run(): traced calls as records', () => {
     const open = r.syscalls.find((s) => s.name === 'openat' && s.path === '/etc/hostname')!;
     expect(open).toMatchObject({ nr: 257, result: 3n, errno: null, path: '/etc/hostname' });
     expect(open.text).toBe('openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3');
+    expect(open.argText).toEqual(['AT_FDCWD', '"/etc/hostname"', 'O_RDONLY']);
     expect(format(open, { pid: true })).toBe(`[pid ${open.pid}] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`);
     const missing = r.syscalls.find((s) => s.path === '/nonexistent')!;
     expect(missing).toMatchObject({ result: -2n, errno: 'ENOENT' });

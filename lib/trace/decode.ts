@@ -53,6 +53,13 @@ export function formatCall(c: TraceCall, o: DecodeOptions): string {
   const name = nameOf(c.nr);
   const x = new Ctx(c, o);
   const sig = signatureOf(name);
-  const args = sig ? sig.args(x) : c.args.slice(0, 6).map(hexArg);
-  return `${name}(${args.join(', ')}) = ${formatReturn(x, name, sig?.ret)}`;
+  return `${name}(${argTexts(x, c, sig).join(', ')}) = ${formatReturn(x, name, sig?.ret)}`;
+}
+
+const argTexts = (x: Ctx, c: TraceCall, sig: ReturnType<typeof signatureOf>): string[] =>
+  sig ? sig.args(x) : c.args.slice(0, 6).map(hexArg);
+
+/** The arguments as strace prints them, one string each: `['AT_FDCWD', '"/etc/hosts"', 'O_RDONLY']`. */
+export function formatArgs(c: TraceCall, o: DecodeOptions): string[] {
+  return argTexts(new Ctx(c, o), c, signatureOf(nameOf(c.nr)));
 }

@@ -2,7 +2,7 @@
 // path and fd it is about, the module that answered), with its strace line
 // decoded on first use, and a stable form of a whole trace for snapshots
 // (see snapshot()).
-import { captureSpec, formatCall } from './decode.js';
+import { captureSpec, formatArgs, formatCall } from './decode.js';
 import type { SyscallEvent } from './events.js';
 import type { ErrnoName } from '../errno.js';
 import { FD_CALLS } from '../syscalls/args.js';
@@ -12,8 +12,10 @@ export interface SyscallRecord {
   tid: number;
   nr: number;
   name: string;
-  /** The six raw argument registers. */
+  /** The six raw argument registers (as unsigned 64-bit values: AT_FDCWD is 4294967196n); argText has them decoded. */
   args: readonly bigint[];
+  /** The arguments as strace prints them, decoded on first use: `['AT_FDCWD', '"/etc/hostname"', 'O_RDONLY']`. */
+  readonly argText: readonly string[];
   /** The return value, signed; null when the call never returned (exit_group, or its thread died in it). */
   result: bigint | null;
   /** The errno name when the call failed ('ENOENT'), else null. */
@@ -43,18 +45,22 @@ function pathKey(nr: number): string | null {
 /** Each record's event, for decoding it again with other options (format, snapshot). */
 const eventOf = new WeakMap<SyscallRecord, SyscallEvent>();
 
-const decodeLine = (e: SyscallEvent, strsize: number): string =>
-  formatCall({ nr: e.nr, args: e.args, ret: e.ret ?? 0n, mem: e.mem }, { strsize });
+const callOf = (e: SyscallEvent) => ({ nr: e.nr, args: e.args, ret: e.ret ?? 0n, mem: e.mem });
+const decodeLine = (e: SyscallEvent, strsize: number): string => formatCall(callOf(e), { strsize });
 
 /** The SyscallRecord of a traced call; its strace line is decoded when first read. */
 export function toRecord(e: SyscallEvent): SyscallRecord {
   let text: string | undefined;
+  let argText: string[] | undefined;
   const rec: SyscallRecord = {
     pid: e.pid, tid: e.tid, nr: e.nr, name: e.name, args: e.args,
     result: e.ret, errno: e.error as ErrnoName | null, handledBy: e.handledBy,
     entryNs: e.entryNs, exitNs: e.exitNs,
     get text() {
       return (text ??= decodeLine(e, 32));
+    },
+    get argText() {
+      return (argText ??= formatArgs(callOf(e), { strsize: 32 }));
     },
   };
   const key = pathKey(e.nr);
