@@ -24,6 +24,7 @@
         "native/seccomp_stop.cc",
         "native/new_tasks.cc",
         "native/spawn.cc",
+        "native/attach.cc",
         "native/seccomp_filter.cc",
         "native/wake.cc",
         "native/tracee_mem.cc",

@@ -1,5 +1,6 @@
 // Public API of sysstub.
 export { Supervisor, SupervisedChild, SpawnError } from './supervisor.js';
+export { AttachedProcess, AttachError, type AttachOptions, type AttachRoute } from './attach.js';
 export type { SupervisorOptions, SupervisorStats, RouteOption, SpawnOptions, StdioOption, ExitResult, Bytes } from './supervisor.js';
 export { run } from './run.js';
 export type { RunOptions, RunResult, RunEncoding } from './run.js';

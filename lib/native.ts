@@ -17,6 +17,8 @@ export type NativeEvent =
   | { type: 'spawnError'; pid: number; tid: number; errno: number }
   | { type: 'signal'; pid: number; tid: number; signal: number; siginfo?: Buffer }
   | { type: 'newProcess'; pid: number; tid: number; parent: number }
+  /** Every task of an attached process was detached (Tracer.detach). */
+  | { type: 'detached'; pid: number; tid: number }
   /** A signal sent to this process, relayed (relaySignals): sent to `delivered` of `targets` processes (the others had it already). */
   | { type: 'relayed'; pid: number; tid: number; signal: number; delivered: number; targets: number }
   | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; emulated: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };
@@ -124,6 +126,14 @@ export interface TracerStats {
 
 export interface NativeTracer extends NativeSlotTable {
   spawn(opts: NativeSpawnOptions): number;
+  /**
+   * Seize every thread of process pid (native/attach.h). With actions (per slot
+   * SECCOMP_RET_ALLOW or SECCOMP_RET_TRACE only) the filter is injected;
+   * without, or when it cannot go in (filterErrno), PTRACE_SYSCALL stops.
+   */
+  attach(opts: { pid: number; actions?: Uint32Array }): { threads: number; filter: boolean; filterErrno: number; stopped: boolean };
+  /** Detach the attached tree rooted at pid (0: all) at each task's next stop: 'detached' events follow. */
+  detach(pid: number): void;
   /** Trace nr, capturing [arg, atExit, kind, lenKind, lenValue, max, scale] per capture (trace/events.ts). */
   setTraced(nr: number, captures: NativeCapture[]): void;
   /** Answer the call stopped as (tid, seq); args[i] replaces argument i where defined (see Answer). */

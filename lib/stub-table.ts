@@ -138,6 +138,21 @@ export class StubTable {
     return opts.forcePtrace || !notif.includes(SECCOMP_RET_USER_NOTIF) ? { ptrace } : { ptrace, notif };
   }
 
+  /**
+   * The filter an attached process gets (native/attach.h): SECCOMP_RET_TRACE
+   * for each wired slot, nothing answered in the filter itself, so that it is
+   * invisible once detached. Only when every wired and traced slot is one the
+   * kernel answers with ENOSYS; else the real calls that need PTRACE_SYSCALL stops.
+   */
+  attachFilter(): { actions: Uint32Array } | { realCalls: string[] } {
+    const real = [...new Set([...this.wiredReasons.keys(), ...this.traced])].filter((nr) => this.bottom(nr) === 'kernel');
+    if (real.length > 0) return { realCalls: real.sort((a, b) => a - b).map((nr) => syscallByNr(nr)?.name ?? `syscall_${nr}`) };
+    this.frozen = true;
+    const actions = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
+    for (const nr of this.wiredReasons.keys()) actions[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
+    return { actions };
+  }
+
   isSealed(nr: number): boolean {
     return this.sealed.has(nr);
   }

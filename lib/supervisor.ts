@@ -6,6 +6,7 @@
 // events, stats and close; supervisor-options.ts the options.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import { AttachedProcess, attachFailed, checkAttachable, type AttachOptions, type AttachRoute } from './attach.js';
 import type { HandlerReport } from './call.js';
 import { SpawnError, SupervisedChild, text, type Bytes, type SpawnOptions } from './child.js';
 import type { Module, ModuleDefinition } from './module.js';
@@ -118,12 +119,7 @@ export class Supervisor extends EventEmitter implements RouteHost {
     const tracer = this.ensureTracer();
     if (!this.filters) {
       this.filters = this.table.freeze({ forcePtrace: this.routeOption === 'ptrace', sealConstants: this.sealConstants });
-      for (const nr of this.table.wiredNumbers()) this.pushRoute(nr);
-      for (const nr of this.table.traced) {
-        const specs = this.captureOf!(nr);
-        this.captures.set(nr, specs);
-        tracer.setTraced(nr, specs.map(nativeCapture));
-      }
+      this.pushTable(tracer);
     }
 
     const fds = emptyStdio();
@@ -171,9 +167,75 @@ export class Supervisor extends EventEmitter implements RouteHost {
     }
   }
 
+  /** Once, before the first spawn or attach: the tracer learns every wired slot and traced call. */
+  private pushTable(tracer: NativeTracer): void {
+    if (this.tablePushed) return;
+    this.tablePushed = true;
+    for (const nr of this.table.wiredNumbers()) this.pushRoute(nr);
+    for (const nr of this.table.traced) {
+      const specs = this.captureOf!(nr);
+      this.captures.set(nr, specs);
+      tracer.setTraced(nr, specs.map(nativeCapture));
+    }
+  }
+
+  private tablePushed = false;
+
   /**
-   * Kill every supervised process and stop the tracer thread. Calls in flight are
-   * aborted. Resolves when everything is reaped.
+   * Attach to the running process pid (every thread; what it creates from now
+   * on is followed) and serve its calls from the table until detach(). See
+   * AttachOptions for how the calls get here. Throws AttachError (a code, and
+   * errno/syscall where the kernel refused) naming the reason.
+   */
+  attach(pid: number, opts: AttachOptions = {}): AttachedProcess {
+    if (this.closing) throw closedError('attach');
+    if (opts === null || typeof opts !== 'object') throw new TypeError('attach: options must be an object');
+    const route = opts.route ?? 'auto';
+    if (route !== 'auto' && route !== 'filter' && route !== 'syscall') {
+      throw new TypeError(`attach: route must be 'auto', 'filter' or 'syscall', got ${JSON.stringify(route)}`);
+    }
+    const tgid = checkAttachable(pid, this.tree.processes);
+    let wanted: AttachRoute = route === 'syscall' ? 'syscall' : 'filter';
+    let actions: Uint32Array | undefined;
+    if (wanted === 'filter') {
+      const f = this.table.attachFilter();
+      if ('realCalls' in f) {
+        if (route === 'filter') {
+          throw new TypeError(`attach: route 'filter' serves only stub and unassigned slots; ${f.realCalls.join(', ')} need route 'syscall'`);
+        }
+        wanted = 'syscall';
+      } else {
+        actions = f.actions;
+      }
+    }
+    const tracer = this.ensureTracer();
+    this.pushTable(tracer);
+    let facts;
+    try {
+      facts = tracer.attach(actions ? { pid: tgid, actions } : { pid: tgid });
+    } catch (err) {
+      throw attachFailed(tgid, err as NodeJS.ErrnoException);
+    }
+    const child = new AttachedProcess(tgid, facts, wanted);
+    child._detachVia = () => {
+      if (!this.closing && !child.exitResult) this.tracerThread?.detach(tgid);
+      return child.ended.then(() => {});
+    };
+    this.tree.addRoot(tgid, child);
+    this.updateRef();
+    return child;
+  }
+
+  /** Detach every attached process (each as AttachedProcess.detach()). */
+  async detach(): Promise<void> {
+    const attached = [...this.tree.roots.values()].filter((c): c is AttachedProcess => c instanceof AttachedProcess);
+    await Promise.all(attached.map((c) => c.detach()));
+  }
+
+  /**
+   * Kill every spawned process, detach every attached one, and stop the tracer
+   * thread. Calls in flight are aborted (an attached process's run natively).
+   * Resolves when everything is reaped.
    */
   /** `await using sup = new Supervisor()`: closed at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
@@ -188,7 +250,10 @@ export class Supervisor extends EventEmitter implements RouteHost {
     this.ptrace.abortAll(new Error('supervisor closed'));
     this.tracerThread?.close();
     this.notif.close();
-    for (const child of this.tree.roots.values()) if (!child.exitResult) child._exit(null, 9, false);
+    for (const child of this.tree.roots.values()) {
+      if (child instanceof AttachedProcess) child._detached(); // close() detached them natively
+      else if (!child.exitResult) child._exit(null, 9, false);
+    }
     for (const child of this.tree.liveTrees()) child._treeExited();
     this.tree.processes.clear();
     this.updateRef();
@@ -310,6 +375,15 @@ export class Supervisor extends EventEmitter implements RouteHost {
         }
         this.tree.roots.get(e.pid)?._exit(e.code, e.signal, e.core);
         this.emit('processExit', { pid: e.pid, code: e.code, signal: e.signal ? signalNames.get(e.signal) ?? null : null });
+        if (this.tree.processes.size === 0) this.emit('idle');
+        return;
+      }
+      case 'detached': {
+        this.ptrace.onThreadExit(e.tid);
+        const owner = this.tree.childOf(e.pid);
+        const emptied = this.tree.exit(e.pid);
+        if (emptied !== undefined && owner instanceof AttachedProcess) owner._detached();
+        this.emit('detached', { pid: e.pid });
         if (this.tree.processes.size === 0) this.emit('idle');
         return;
       }

@@ -159,6 +159,8 @@ std::vector<uint32_t> SplitSealed(const Napi::Value& v, std::vector<uint32_t>* s
 Napi::Object TracerWrap::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "Tracer", {
       InstanceMethod("spawn", &TracerWrap::JS_spawn),
+      InstanceMethod("attach", &TracerWrap::JS_attach),
+      InstanceMethod("detach", &TracerWrap::JS_detach),
       InstanceMethod("setSlot", &TracerWrap::JS_setSlot),
       InstanceMethod("setCounted", &TracerWrap::JS_setCounted),
       InstanceMethod("setTraced", &TracerWrap::JS_setTraced),
@@ -210,8 +212,8 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
   std::vector<TracerEvent> events = self->tracer_->TakeEvents();
   if (events.empty()) return;
   Napi::Array arr = Napi::Array::New(env, events.size());
-  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop", "relayed"};
-  static_assert(sizeof kTypes / sizeof kTypes[0] == TracerEvent::kRelayed + 1, "one name per TracerEvent::Type");
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop", "relayed", "detached"};
+  static_assert(sizeof kTypes / sizeof kTypes[0] == TracerEvent::kDetached + 1, "one name per TracerEvent::Type");
   for (size_t i = 0; i < events.size(); i++) {
     const TracerEvent& e = events[i];
     Napi::Object o = Napi::Object::New(env);
@@ -248,6 +250,8 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         break;
       case TracerEvent::kNewProcess:
         o.Set("parent", e.parent);
+        break;
+      case TracerEvent::kDetached:
         break;
       case TracerEvent::kExec:
         o.Set("first", e.first_exec);
@@ -325,6 +329,46 @@ Napi::Value TracerWrap::JS_spawn(const Napi::CallbackInfo& info) {
   SpawnResult res = tracer_->Spawn(std::move(req));
   if (res.pid < 0) throw SystemErrorFor(env, res.error, res.syscall);
   return Napi::Number::New(env, res.pid);
+}
+
+// attach({ pid, actions? }): actions (per slot, SECCOMP_RET_ALLOW or _TRACE
+// only: nothing may answer in the filter once detached) make the filter the
+// attached process gets; without them its threads stop at every call.
+Napi::Value TracerWrap::JS_attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!tracer_) throw Napi::Error::New(env, "attach: tracer closed");
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "attach(options): options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  AttachRequest req;
+  req.pid = static_cast<pid_t>(o.Get("pid").ToNumber().Int32Value());
+  if (req.pid <= 0) throw Napi::TypeError::New(env, "attach: pid must be a positive process id");
+  Napi::Value actions = o.Get("actions");
+  if (actions.IsTypedArray()) {
+    CheckActions(env, actions, "actions");
+    Napi::Uint32Array a = actions.As<Napi::Uint32Array>();
+    for (size_t i = 0; i < a.ElementLength(); i++) {
+      uint32_t act = a[i] & SECCOMP_RET_ACTION_FULL;
+      if (act != SECCOMP_RET_ALLOW && act != SECCOMP_RET_TRACE) {
+        throw Napi::TypeError::New(env, "attach: actions may only be SECCOMP_RET_ALLOW or SECCOMP_RET_TRACE (slot " + std::to_string(i) + ")");
+      }
+    }
+    FilterProgram prog = BuildSeccompFilter(a.Data(), a.ElementLength());
+    if (!prog.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + prog.error);
+    req.filter = std::move(prog.insns);
+  }
+  AttachResult res = tracer_->Attach(std::move(req));
+  if (res.error) throw SystemErrorFor(env, res.error, res.syscall);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("threads", res.threads);
+  out.Set("filter", res.filter);
+  out.Set("filterErrno", res.filter_error);
+  out.Set("stopped", res.stopped);
+  return out;
+}
+
+Napi::Value TracerWrap::JS_detach(const Napi::CallbackInfo& info) {
+  if (tracer_) tracer_->Detach(info[0].ToNumber().Int32Value());
+  return info.Env().Undefined();
 }
 
 Napi::Value TracerWrap::JS_setSlot(const Napi::CallbackInfo& info) {

@@ -19,6 +19,8 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   static void CleanupHook(void* self);
   void Shutdown();
   Napi::Value JS_spawn(const Napi::CallbackInfo& info);
+  Napi::Value JS_attach(const Napi::CallbackInfo& info);
+  Napi::Value JS_detach(const Napi::CallbackInfo& info);
   Napi::Value JS_setSlot(const Napi::CallbackInfo& info);
   Napi::Value JS_setCounted(const Napi::CallbackInfo& info);
   Napi::Value JS_setTraced(const Napi::CallbackInfo& info);

@@ -88,7 +88,7 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
       ptrace(PTRACE_SETREGS, c.tid, 0, &regs);
     }
     if (t.tracing) TraceDone(c.tid, t, static_cast<int64_t>(regs.rax), false);
-    Cont(c.tid, 0);
+    Resume(c.tid, t, 0);
     return;
   }
   if (c.kind == AnswerKind::kReturn) {
@@ -153,7 +153,7 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   bool dirty = false;
   if ((nr == 56 || nr == 120 || nr == 435) && StripUntraced(tid, regs, dirty)) {
     if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
-    Cont(tid, 0);
+    Resume(tid, t, 0);
     return;
   }
   // The supervisor's own code in the child between fork and exec is never routed.
@@ -183,7 +183,7 @@ void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
         t.trace.emulated = true;
         TraceDone(tid, t, d.ret, false);
       }
-      Cont(tid, 0);
+      Resume(tid, t, 0);
       return;
     case SlotDecision::kHandler: {
       stats_.handler_calls++;

@@ -105,7 +105,7 @@ SpawnResult Tracer::Spawn(SpawnRequest req) {
   Command c{Command::kSpawn};
   c.spawn = &req;
   c.spawn_result = &result;
-  c.spawn_done = &done;
+  c.done = &done;
   Post(c);
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return done; });
@@ -128,9 +128,38 @@ void Tracer::SetTraced(uint32_t nr, const CaptureList& captures) {
   tracing_enabled_.store(true, std::memory_order_relaxed);
 }
 
-// Restart a stopped tracee; one inside a traced call continues to its exit stop.
+// Restart a stopped tracee; one inside a traced call continues to its exit
+// stop, one without the filter to its next call (attach.h). One being
+// detached is let go here instead.
 void Tracer::Resume(pid_t tid, Tracee& t, int sig) noexcept {
-  ptrace(t.tracing || t.await_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, sig);
+  if (t.detaching && !t.call_seq && !t.await_exit) {
+    DetachNow(tid, t, sig);
+    return;
+  }
+  ptrace(t.syscall_stops || t.tracing || t.await_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, sig);
+}
+
+AttachResult Tracer::Attach(AttachRequest req) {
+  AttachResult result;
+  bool done = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || closed_) return {0, ESHUTDOWN, "attach"};
+  }
+  Command c{Command::kAttach};
+  c.attach = &req;
+  c.attach_result = &result;
+  c.done = &done;
+  Post(c);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return done; });
+  return result;
+}
+
+void Tracer::Detach(int32_t pid) {
+  Command c{Command::kDetach};
+  c.tid = pid;
+  Post(c);
 }
 
 void Tracer::InterruptNotified(int32_t tid, int listener_fd, uint64_t id) {
@@ -226,6 +255,7 @@ void Tracer::Run() noexcept {
   for (;;) {
     waker_.Consume();
     DrainCommands();
+    SweepDetached();
     DrainRelayed();
     if (tracees_.empty()) {
       {
@@ -257,6 +287,7 @@ void Tracer::Run() noexcept {
     if (r <= 0) continue;
     stats_.stops++;
     HandleStatus(static_cast<pid_t>(r), status);
+    SweepDetached();
   }
 }
 
@@ -286,11 +317,24 @@ void Tracer::DrainCommands() noexcept {
         {
           std::lock_guard<std::mutex> lock(mu_);
           *c.spawn_result = std::move(res);
-          *c.spawn_done = true;
+          *c.done = true;
         }
         cv_.notify_all();
         break;
       }
+      case Command::kAttach: {
+        AttachResult res = AttachProcess(*c.attach);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          *c.attach_result = res;
+          *c.done = true;
+        }
+        cv_.notify_all();
+        break;
+      }
+      case Command::kDetach:
+        StartDetach(c.tid);
+        break;
       case Command::kAnswer:
         ApplyAnswer(c);
         break;
@@ -311,6 +355,15 @@ void Tracer::DrainCommands() noexcept {
           closing_ = true;
         }
         KillAll();
+        // Attached processes live on: detached, and the calls JS will no
+        // longer answer let go to run natively.
+        StartDetach(0);
+        for (auto& [tid, t] : tracees_) {
+          if (t.attached && (t.call_seq || t.await_exit)) {
+            t.call_seq = 0;
+            DetachNow(tid, t, 0);
+          }
+        }
         break;
       }
     }
@@ -380,8 +433,9 @@ void Tracer::Relay(const RelayedSignal& s) noexcept {
 
 void Tracer::KillAll() noexcept {
   // SIGKILL ends every stop, including group-stop and our seccomp stops.
+  // Attached processes are not ours to kill (StartDetach).
   for (auto& [tid, t] : tracees_) {
-    if (t.tgid == tid) kill(tid, SIGKILL);
+    if (t.tgid == tid && !t.attached) kill(tid, SIGKILL);
   }
   for (auto& [tid, status] : unborn_) kill(tid, SIGKILL);  // held before their creator's event
 }
@@ -401,7 +455,9 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   int sig = WSTOPSIG(status);
   int event = static_cast<unsigned>(status) >> 16;
 
-  if (closing_.load(std::memory_order_relaxed)) {
+  if (closing_.load(std::memory_order_relaxed) && t.attached) {
+    t.detaching = true;  // and handled as usual below: detached where it would resume
+  } else if (closing_.load(std::memory_order_relaxed)) {
     // Shutting down: whatever stops dies, including children that appear
     // after KillAll() (a fork in flight), so that Close() cannot wait for ever.
     if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
@@ -415,6 +471,10 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
 
   switch (event) {
     case PTRACE_EVENT_SECCOMP:
+      if (t.detaching && !t.call_seq) {
+        DetachNow(tid, t, 0);  // the kernel checks the filter again: RET_TRACE then lets the call run
+        return;
+      }
       OnSeccompStop(tid, t);
       return;
     case PTRACE_EVENT_FORK:
@@ -441,16 +501,26 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
       if (IsGroupStopSignal(sig)) {
         // Group-stop: PTRACE_LISTEN keeps it stopped (PRoot bug #60 restarted
         // it with CONT, so Ctrl-Z did nothing) while still reporting SIGCONT.
+        // Detached in it, it stays in it (__ptrace_unlink).
         stats_.group_stops++;
-        ptrace(PTRACE_LISTEN, tid, 0, 0);
-      } else {
+        if (t.detaching && !t.call_seq) DetachNow(tid, t, 0);
+        else ptrace(PTRACE_LISTEN, tid, 0, 0);
+      } else if (InjectPending(tid, t)) {
         Resume(tid, t, 0);  // PTRACE_INTERRUPT stop, or the stop after SIGCONT in LISTEN
       }
       return;
     default:
       break;
   }
+  if (sig == (SIGTRAP | 0x80) && t.syscall_stops) {
+    OnSyscallStop(tid, t);
+    return;
+  }
   if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (TRACESYSGOOD) of a traced or watched call
+    if (t.await_exit && t.detaching) {
+      DetachNow(tid, t, 0);
+      return;
+    }
     if (t.await_exit) {
       // JS watches this call: report its result and wait for the final answer (kind 3).
       if (ptrace(PTRACE_GETREGS, tid, 0, &t.regs) != 0) return;
@@ -468,7 +538,7 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
       int64_t ret = ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? static_cast<int64_t>(regs.rax) : -ESRCH;
       TraceDone(tid, t, ret, false);
     }
-    Cont(tid, 0);
+    Resume(tid, t, 0);
     return;
   }
   // Signal-delivery-stop: deliver the signal as the kernel would have.

@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "attach.h"
 #include "seccomp_filter.h"
 #include "signal_relay.h"
 #include "slot_table.h"
@@ -45,7 +46,7 @@
 namespace sysstub {
 
 struct TracerEvent {
-  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop, kRelayed };
+  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop, kRelayed, kDetached };
   Type type;
   explicit TracerEvent(Type t = kCall) : type(t) {}
   int32_t pid = 0;   // thread group id
@@ -84,6 +85,13 @@ class Tracer {
 
   // Main thread. Blocks until the tracer thread forked and seized the child.
   SpawnResult Spawn(SpawnRequest req);
+  // Main thread. Blocks until every thread of req.pid is seized and the
+  // filter is in (attach.h). What it creates from then on is followed.
+  AttachResult Attach(AttachRequest req);
+  // Detach the attached process tree rooted at pid (0: every attached one):
+  // each thread at its next stop, once JS has answered its call in flight.
+  // A kDetached event reports each process.
+  void Detach(int32_t pid);
   // What a seccomp stop on nr does from now on (slot_table.h).
   SlotTable& slots() { return slots_; }
   // Traces nr: every call is reported (kSyscall) with its result, capturing `captures`.
@@ -123,6 +131,11 @@ class Tracer {
     bool announced = false; // a new thread group reported to JS (kNewProcess)
     bool pre_exec = false;  // the spawned child before its execve: our code, not routed
     ChildImagePtr image;    // the spawned child before its execve: shares our memory (spawn.h)
+    // Attached (attach.cc), not spawned: no EXITKILL, detached (not killed) at close.
+    bool attached = false;
+    int32_t attach_root = 0;  // the attached process whose tree this task is in
+    bool syscall_stops = false;  // served at PTRACE_SYSCALL stops: no filter (attach.h)
+    bool detaching = false;      // detach at the next stop we do not owe JS
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
     user_regs_struct regs{};
     bool regs_dirty = false;  // regs changed at the stop (clone guard): write back on continue
@@ -134,10 +147,12 @@ class Tracer {
     TracerEvent trace;        // the entry half of the kSyscall event
   };
   struct Command {
-    enum Type { kSpawn, kAnswer, kInterrupt, kKill, kShutdown } type;
+    enum Type { kSpawn, kAttach, kDetach, kAnswer, kInterrupt, kKill, kShutdown } type;
+    AttachRequest* attach = nullptr;
+    AttachResult* attach_result = nullptr;
     SpawnRequest* spawn = nullptr;
     SpawnResult* spawn_result = nullptr;
-    bool* spawn_done = nullptr;
+    bool* done = nullptr;  // kSpawn, kAttach: set under mu_ when the result is in
     int32_t tid = 0;
     uint64_t seq = 0;
     AnswerKind kind{};
@@ -157,6 +172,14 @@ class Tracer {
   void HandleStatus(pid_t tid, int status) noexcept;
   void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
   void Resume(pid_t tid, Tracee& t, int sig) noexcept;
+  // attach.cc
+  AttachResult AttachProcess(const AttachRequest& req) noexcept;
+  int InjectFilter(pid_t tid, const std::vector<sock_filter>& filter) noexcept;
+  void StartDetach(int32_t root) noexcept;
+  void DetachNow(pid_t tid, Tracee& t, int sig) noexcept;
+  void SweepDetached() noexcept;
+  void OnSyscallStop(pid_t tid, Tracee& t) noexcept;
+  bool InjectPending(pid_t tid, Tracee& t) noexcept;
   void TraceEntry(pid_t tid, Tracee& t, uint64_t nr, const user_regs_struct& regs) noexcept;
   void TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexcept;
   bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
@@ -169,6 +192,8 @@ class Tracer {
   void ResolveHeld(bool after_exit) noexcept;
   Tracee& Track(pid_t tid, int32_t tgid) noexcept;
   void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
+  static Tracee CreatorFlags(const Tracee& creator) noexcept;
+  static void Inherit(Tracee& t, const Tracee& from) noexcept;
   void Emit(const TracerEvent& e) noexcept;
   void KillAll() noexcept;
   void DrainRelayed() noexcept;
@@ -210,6 +235,10 @@ class Tracer {
     uint64_t relay_seen;
   };
   std::deque<Delivery> deliveries_;
+  // Attached processes stopped (T) at attach: their filter goes in at the
+  // first stop after SIGCONT. By thread group. Tracer thread only.
+  std::unordered_map<pid_t, std::vector<sock_filter>> pending_filters_;
+  std::vector<pid_t> detached_;  // detached since the last sweep (SweepDetached)
   std::mutex events_mu_;
   std::vector<TracerEvent> events_;
   TracerStats stats_;
