@@ -311,6 +311,7 @@ void Tracer::DetachNow(pid_t tid, Tracee& t, int sig) noexcept {
   }
   CancelCall(tid, t);
   if (t.tracing) TraceDone(tid, t, 0, true);
+  if (ptrace(PTRACE_DETACH, tid, 0, sig) != 0) return;  // ESRCH: killed meanwhile; its exit comes
   detached_.push_back(tid);
 }
 
