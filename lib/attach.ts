@@ -51,6 +51,13 @@ export function checkAttachable(pid: number, ownTracees: ReadonlySet<number>): n
   if (flags & PF_KTHREAD) throw new AttachError(`attach ${pid}: a kernel thread cannot be traced`, 'EPERM', -os.constants.errno.EPERM, 'attach');
   if (tgid === process.pid) throw new AttachError(`attach ${pid}: that is this supervisor itself`, 'EINVAL', -os.constants.errno.EINVAL, 'attach');
   if (rest[0] === 'Z' || rest[0] === 'X') throw new AttachError(`attach ${pid}: the process has exited (a zombie, not yet reaped)`, 'ESRCH', -os.constants.errno.ESRCH, 'attach');
+  // Our own child: libuv waits for it by pid (waitpid, no __WNOTHREAD), and
+  // with tracer and parent in one thread group the kernel reports its ptrace
+  // stops to that wait too (wait_consider_task: "traced by its real parent's
+  // group"), where child_process would take a stop for its exit.
+  if (Number(field('PPid')) === process.pid) {
+    throw new AttachError(`attach ${pid}: it is a child of this process (child_process would take its ptrace stops for an exit); start it with Supervisor.spawn, or from another process`, 'EINVAL', -os.constants.errno.EINVAL, 'attach');
+  }
   if (ownTracees.has(tgid)) throw new AttachError(`attach ${pid}: already supervised here`, 'EBUSY', -os.constants.errno.EBUSY, 'attach');
   const tracer = Number(field('TracerPid'));
   if (tracer) {

@@ -10,16 +10,37 @@ import { fixture, procState } from './helpers.js';
 
 const target = fixture('attach_target');
 const started: ChildProcess[] = [];
+const killAtEnd: number[] = [];
 const sups: Supervisor[] = [];
 afterEach(async () => {
   await Promise.all(sups.splice(0).map((s) => s.close()));
+  for (const pid of killAtEnd.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
   for (const p of started.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
 
-/** A program started natively, with a line reader on its stdout. */
-function start(file: string, args: string[]) {
-  const p = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  started.push(p);
+/**
+ * A program started natively, with a line reader on its stdout. Through sh:
+ * a child of this process cannot be attached (lib/attach.ts), so it is sh's,
+ * which prints its pid first and waits for it. (A job in the background
+ * gets /dev/null as stdin first: the pipe goes through fd 3.)
+ */
+async function start(file: string, args: string[]) {
+  const sh = spawn('sh', ['-c', 'exec 3<&0; "$@" <&3 3<&- & echo $!; wait $!', 'sh', file, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.push(sh);
+  const t = lineReader(sh);
+  const pid = Number(await t.line(-1));
+  killAtEnd.push(pid);
+  return { ...t, pid };
+}
+
+function lineReader(p: ChildProcess) {
+  p.stdin!.on('error', () => {}); // a program that has ended: what a test writes then is lost
   const lines: string[] = [];
   let wake: (() => void) | undefined;
   let buf = '';
@@ -30,9 +51,10 @@ function start(file: string, args: string[]) {
     wake?.();
   });
   p.stdout!.on('end', () => wake?.());
+  // Line -1 is the pid sh printed; the program's lines are 0...
   const line = async (n: number) => {
-    while (lines.length <= n && p.stdout!.readable) await new Promise<void>((r) => (wake = r));
-    return lines[n];
+    while (lines.length <= n + 1 && p.stdout!.readable) await new Promise<void>((r) => (wake = r));
+    return lines[n + 1];
   };
   let asked = 0;
   const ask = async (cmd: string) => {
@@ -40,7 +62,7 @@ function start(file: string, args: string[]) {
     return line(asked++);
   };
   const ended = once(p, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  return { p, lines, line, ask, ended };
+  return { p, output: () => lines.slice(1), line, ask, ended };
 }
 
 function supervisor(...args: ConstructorParameters<typeof Supervisor>) {
@@ -55,16 +77,16 @@ const fakePid = defineModule({ name: 'fakepid', syscalls: { getpid: () => 4242 }
 describe('attach: a module serves the calls while attached; after detach the native answers', () => {
   for (const route of ['filter', 'syscall'] as const) {
     it(`route ${route}: syscall 500 is ENOSYS, then 42 while attached, then ENOSYS again`, async () => {
-      const t = start(target, ['probe']);
+      const t = await start(target, ['probe']);
       expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
       const sup = supervisor({ modules: [answer42] });
-      const a = sup.attach(t.p.pid!, { route });
+      const a = sup.attach(t.pid, { route });
       expect(a.attachRoute).toBe(route);
       expect(a.threads).toBe(1);
       expect(await t.ask('call 500')).toBe('500=42 ok');
       await a.detach();
       expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
-      const status = fs.readFileSync(`/proc/${t.p.pid}/status`, 'utf8');
+      const status = fs.readFileSync(`/proc/${t.pid}/status`, 'utf8');
       expect(status).toMatch(/^TracerPid:\s+0$/m);
       // What stays: on the filter route a filter that traps only ENOSYS slots; on the syscall route nothing.
       expect(status).toMatch(route === 'filter' ? /^Seccomp:\s+2$/m : /^Seccomp:\s+0$/m);
@@ -74,25 +96,25 @@ describe('attach: a module serves the calls while attached; after detach the nat
   }
 
   it('a fault on a real call (getpid) takes the syscall route on its own, and leaves no filter', async () => {
-    const t = start(target, ['probe']);
+    const t = await start(target, ['probe']);
     const own = await t.ask('call 39');
-    expect(own).toBe(`39=${t.p.pid} ok`);
+    expect(own).toBe(`39=${t.pid} ok`);
     const sup = supervisor({ modules: [fakePid] });
-    const a = sup.attach(t.p.pid!);
+    const a = sup.attach(t.pid);
     expect(a.attachRoute).toBe('syscall');
     expect(await t.ask('call 39')).toBe('39=4242 ok');
     await sup.detach();
     expect(await t.ask('call 39')).toBe(own);
-    expect(fs.readFileSync(`/proc/${t.p.pid}/status`, 'utf8')).toMatch(/^Seccomp:\s+0$/m);
-    expect(() => supervisor({ modules: [fakePid] }).attach(t.p.pid!, { route: 'filter' })).toThrow(/route 'filter' serves only stub and unassigned slots; getpid need route 'syscall'/);
+    expect(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8')).toMatch(/^Seccomp:\s+0$/m);
+    expect(() => supervisor({ modules: [fakePid] }).attach(t.pid, { route: 'filter' })).toThrow(/route 'filter' serves only stub and unassigned slots; getpid need route 'syscall'/);
     t.p.stdin!.end('exit\n');
     expect(await t.ended).toEqual([0, null]);
   });
 
   it('close() detaches (never kills) an attached process', async () => {
-    const t = start(target, ['probe']);
+    const t = await start(target, ['probe']);
     const sup = supervisor({ modules: [answer42] });
-    const a: AttachedProcess = sup.attach(t.p.pid!);
+    const a: AttachedProcess = sup.attach(t.pid);
     expect(await t.ask('call 500')).toBe('500=42 ok');
     await sup.close();
     expect(await a.ended).toBe('detach');
@@ -112,63 +134,63 @@ describe('attach: blocked calls complete as natively', () => {
   ];
   for (const route of ['filter', 'syscall'] as const) {
     it(`route ${route}: nanosleep, read, select and waitpid threads, attached and detached while blocked`, async () => {
-      const native = start(target, ['blocked', '1500']);
+      const native = await start(target, ['blocked', '1500']);
       await native.ended;
-      expect(native.lines).toEqual(['ready', ...undisturbed]);
+      expect(native.output()).toEqual(['ready', ...undisturbed]);
 
-      const t = start(target, ['blocked', '1500']);
+      const t = await start(target, ['blocked', '1500']);
       expect(await t.line(0)).toBe('ready');
       const sup = supervisor({ modules: [answer42] });
-      const a = sup.attach(t.p.pid!, { route });
+      const a = sup.attach(t.pid, { route });
       expect(a.threads).toBeGreaterThanOrEqual(5); // main + 5 threads, minus any that ended
       await a.detach();
       expect(await t.ended).toEqual([0, null]);
-      expect(t.lines).toEqual(['ready', ...undisturbed]);
+      expect(t.output()).toEqual(['ready', ...undisturbed]);
     });
   }
 
   it("a shell's wait, and read -t, are not cut short", async () => {
     const script = 'sleep 1 & wait $!; echo wait=$?; read -t 1 x; echo read=$?';
-    const native = start('bash', ['-c', script]);
+    const native = await start('bash', ['-c', script]);
     await native.ended;
-    const t = start('bash', ['-c', `echo go; ${script}`]);
+    const t = await start('bash', ['-c', `echo go; ${script}`]);
     expect(await t.line(0)).toBe('go');
     const sup = supervisor({ modules: [answer42] });
-    const a = sup.attach(t.p.pid!);
+    const a = sup.attach(t.pid);
     await a.detach();
     expect(await t.ended).toEqual(await native.ended);
-    expect(t.lines.slice(1)).toEqual(native.lines);
-    expect(native.lines).toEqual(['wait=0', 'read=142']);
+    expect(t.output().slice(1)).toEqual(native.output());
+    expect(native.output()).toEqual(['wait=0', 'read=142']);
   });
 });
 
 describe('attach: a stopped process', () => {
   it('stays stopped (T) while attached and after detach, and runs on at SIGCONT', async () => {
-    const t = start(target, ['probe']);
+    const t = await start(target, ['probe']);
     expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
-    process.kill(t.p.pid!, 'SIGSTOP');
-    while (procState(t.p.pid!) !== 'T') await new Promise((r) => setImmediate(r));
+    process.kill(t.pid, 'SIGSTOP');
+    while (procState(t.pid) !== 'T') await new Promise((r) => setImmediate(r));
     const sup = supervisor({ modules: [answer42] });
-    const a = sup.attach(t.p.pid!);
+    const a = sup.attach(t.pid);
     expect(a.stoppedAtAttach).toBe(true);
-    expect(procState(t.p.pid!)).toBe('t'); // traced: the stop as ptrace shows it
+    expect(procState(t.pid)).toBe('t'); // traced: the stop as ptrace shows it
     await a.detach();
-    expect(procState(t.p.pid!)).toBe('T');
-    process.kill(t.p.pid!, 'SIGCONT');
+    expect(procState(t.pid)).toBe('T');
+    process.kill(t.pid, 'SIGCONT');
     expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
     t.p.stdin!.end('exit\n');
     expect(await t.ended).toEqual([0, null]);
   });
 
   it('stopped at attach, continued while attached: the filter goes in then and the module answers', async () => {
-    const t = start(target, ['probe']);
-    process.kill(t.p.pid!, 'SIGSTOP');
-    while (procState(t.p.pid!) !== 'T') await new Promise((r) => setImmediate(r));
+    const t = await start(target, ['probe']);
+    process.kill(t.pid, 'SIGSTOP');
+    while (procState(t.pid) !== 'T') await new Promise((r) => setImmediate(r));
     const sup = supervisor({ modules: [answer42] });
-    const a = sup.attach(t.p.pid!, { route: 'filter' });
-    process.kill(t.p.pid!, 'SIGCONT');
+    const a = sup.attach(t.pid, { route: 'filter' });
+    process.kill(t.pid, 'SIGCONT');
     // The filter goes in at the first stop after SIGCONT, before the program reads its next line.
-    while (!/^Seccomp:\s+2$/m.test(fs.readFileSync(`/proc/${t.p.pid}/status`, 'utf8'))) await new Promise((r) => setImmediate(r));
+    while (!/^Seccomp:\s+2$/m.test(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))) await new Promise((r) => setImmediate(r));
     expect(await t.ask('call 500')).toBe('500=42 ok');
     await a.detach();
     expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
@@ -192,18 +214,19 @@ describe('attach: refusals name the reason', () => {
     expect(attachError(0x3fffffff)).toMatchObject({ code: 'ESRCH', message: `attach ${0x3fffffff}: no such process` });
     expect(attachError(2)).toMatchObject({ code: 'EPERM', message: 'attach 2: a kernel thread cannot be traced' });
     expect(attachError(process.pid)).toMatchObject({ code: 'EINVAL', message: `attach ${process.pid}: that is this supervisor itself` });
-    const z = spawn('true');
-    started.push(z);
-    await once(z, 'exit'); // Node reaps it on its next loop turn: look at once
-    // A zombie: our own child, not yet reaped (spawned through sh so that Node does not reap it).
-    const sh = start('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30']);
+    // A zombie: a child sh started, that its parent (sleep, after exec) never reaps.
+    const sh = await start('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30']);
     const zpid = Number(await sh.line(0));
     while (procState(zpid) !== 'Z') await new Promise((r) => setImmediate(r));
     expect(attachError(zpid).message).toBe(`attach ${zpid}: the process has exited (a zombie, not yet reaped)`);
     // Traced by another supervisor.
-    const t = start(target, ['probe']);
-    supervisor().attach(t.p.pid!);
-    expect(attachError(t.p.pid!).message).toMatch(new RegExp(`^attach ${t.p.pid}: already traced by .*\\(pid \\d+\\)`));
+    const t = await start(target, ['probe']);
+    supervisor().attach(t.pid);
+    expect(attachError(t.pid).message).toMatch(new RegExp(`^attach ${t.pid}: already traced by .*\\(pid \\d+\\)`));
     expect(() => supervisor().attach(-1)).toThrow(TypeError);
+    // A child of this process: child_process waits for it by pid.
+    const own = spawn('sleep', ['30']);
+    started.push(own);
+    expect(attachError(own.pid!).message).toMatch(/it is a child of this process/);
   });
 });
