@@ -1,7 +1,8 @@
 // The `sysstub` command line. Transparent like strace: the target's stdio is
 // untouched, sysstub talks only on stderr, exits with the target's code or
 // dies of its signal. Exit codes: 2 usage, 125 sysstub's own failure,
-// 126 program not executable, 127 program not found.
+// 126 program not executable, 127 program not found; `attach`: 0, or 1 when
+// a process could not be attached.
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -163,6 +164,51 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   return result.exitCode ?? EXIT_INTERNAL;
 }
 
+/** sysstub attach PID... (and run -p PID): serve the processes until they exit or a signal says detach. */
+async function cmdAttach(pidArgs: string[], flags: RunFlags & { attachRoute?: string }): Promise<number> {
+  const pids = pidArgs.map((p) => {
+    if (!/^\d+$/.test(p)) throw new UsageError(`PID ${JSON.stringify(p)}: expected a process id (a positive decimal number)`);
+    return cliInteger(p, { what: 'PID', min: 1n, max: 4194304n }); // PID_MAX_LIMIT
+  });
+  if (pids.length === 0) throw new UsageError('attach: name at least one PID');
+  const route = flags.attachRoute ?? 'auto';
+  if (route !== 'auto' && route !== 'filter' && route !== 'syscall') {
+    throw new UsageError(`--attach-route: "${route}" is not a route (valid: auto, filter, syscall)`);
+  }
+  const { sup, traced } = await makeSupervisor(flags);
+  const finishTrace = await traceOutput(sup, flags, traced);
+  const { AttachError } = await import('./attach.js');
+  const attached = [];
+  for (const pid of pids) {
+    try {
+      const a = sup.attach(pid, { route });
+      attached.push(a);
+      if (flags.verbose) {
+        const how = a.attachRoute === 'filter'
+          ? 'an injected filter (it traps only ENOSYS slots: it stays, and changes nothing, after detach)'
+          : `PTRACE_SYSCALL stops${a.filterError ? ` (the filter could not go in: ${a.filterError})` : ''}`;
+        process.stderr.write(`sysstub: attached to ${a.pid} (${a.threads} threads${a.stoppedAtAttach ? ', stopped' : ''}): calls served by ${how}\n`);
+      }
+    } catch (err) {
+      if (!(err instanceof AttachError) && !(err instanceof TypeError)) throw err;
+      process.stderr.write(`sysstub: ${err.message}\n`);
+      await sup.close(); // detaches those attached already
+      finishTrace?.();
+      return 1;
+    }
+  }
+  // As strace -p: SIGINT, SIGTERM (and SIGHUP, SIGQUIT) detach and end sysstub.
+  const detachAll = () => void sup.detach();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(sig, detachAll);
+  await Promise.all(attached.map(async (a) => {
+    const how = await a.ended;
+    process.stderr.write(how === 'detach' ? `sysstub: process ${a.pid} detached\n` : '');
+  }));
+  await sup.close();
+  finishTrace?.();
+  return 0;
+}
+
 async function cmdTable(flags: RunFlags & { json?: boolean; wired?: boolean }): Promise<number> {
   const modules = [];
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
@@ -204,14 +250,7 @@ function buildProgram(): Command {
       .option('-m, --module <name|path>', `load a module: built-in (${Object.keys(builtinModules).join(', ')}) or a .js/.mjs/.ts file (repeatable)`, collect, [])
       .option('--stub <name|nr>', 'wire one more slot: a syscall name or number, 0..1023 (repeatable)', collect, []);
 
-  slotOptions(
-    program
-      .command('run')
-      .description('run PROG under the supervisor; exits with its status')
-      .argument('<prog>', 'program to run (searched in PATH)')
-      .argument('[args...]', 'its arguments')
-      .passThroughOptions(),
-  )
+  const runOptions = (cmd: Command) => slotOptions(cmd)
     .option('--handler-timeout <ms>', 'fail a handler call with ETIMEDOUT after this many ms, or "none" (default 10000)')
     .option('-e, --expr <qualifier=SET:...>', 'strace-style expression: trace=SET; inject=SET:error=E|retval=N[:signal=S][:delay_enter=T][:delay_exit=T][:when=EXPR][:path=GLOB][:fd=N][:argN=V][:argN&MASK][:nth=LIST][:set_argN=V]; or fault=SET[:error=E][:when=EXPR] (repeatable)', collect, [])
     .option('--inject <SET:...>', 'same as -e inject=SET:... (repeatable)', collect, [])
@@ -229,12 +268,40 @@ function buildProgram(): Command {
     .option('--fault <SET:...>', 'same as -e fault=SET:... (repeatable)', collect, [])
     .option('--route <auto|ptrace>', 'auto (default): stub slots via seccomp user notification, real calls via ptrace; ptrace: every slot via ptrace')
     .option('--seal-constants', 'compile constant-errno slots into the seccomp filter (no stop at all)')
-    .option('-v, --verbose', 'report wiring and routes on stderr')
-    .action(async (prog: string, args: string[], flags: RunFlags) => {
-      if (prog === '') throw new UsageError('PROG is empty: name a program to run (searched in PATH)');
+    .option('-v, --verbose', 'report wiring and routes on stderr');
+  const attachRoute = (cmd: Command) => cmd
+    .option('--attach-route <auto|filter|syscall>', 'how an attached process\'s calls get here: auto (default), filter (an injected seccomp filter; stub and unassigned slots only), syscall (PTRACE_SYSCALL stops)');
+
+  attachRoute(runOptions(
+    program
+      .command('run')
+      .description('run PROG under the supervisor; exits with its status (with -p: attach to running processes instead)')
+      .argument('[prog]', 'program to run (searched in PATH)')
+      .argument('[args...]', 'its arguments')
+      .passThroughOptions(),
+  ))
+    .option('-p, --attach <pid>', 'attach to the running process PID instead of running PROG, as sysstub attach does (repeatable)', collect, [])
+    .action(async (prog: string | undefined, args: string[], flags: RunFlags & { attach: string[]; attachRoute?: string }) => {
       containRejections(flags.module);
+      if (flags.attach.length > 0) {
+        if (prog !== undefined) throw new UsageError('give PROG or -p PID, not both');
+        process.exit(await cmdAttach(flags.attach, flags));
+      }
+      if (prog === undefined) throw new UsageError('missing PROG: name a program to run (searched in PATH), or -p PID');
+      if (prog === '') throw new UsageError('PROG is empty: name a program to run (searched in PATH)');
       // Exit now: a module's stray timer or handle must not keep sysstub alive after the target is gone.
       process.exit(await cmdRun(prog, args, flags));
+    });
+
+  attachRoute(runOptions(
+    program
+      .command('attach')
+      .description('attach to running processes, serve their calls as run does, detach on SIGINT/SIGTERM (or when they exit)')
+      .argument('<pid...>', 'process ids'),
+  ))
+    .action(async (pids: string[], flags: RunFlags & { attachRoute?: string }) => {
+      containRejections(flags.module);
+      process.exit(await cmdAttach(pids, flags));
     });
 
   slotOptions(
@@ -253,9 +320,11 @@ Examples:
   sysstub run -m streams -- ./prog args    getpmsg/putpmsg work for ./prog
   sysstub run --stub 400 -m ./mod.mjs ./p  a module adds a brand-new call 400
   sysstub table --wired -m streams         which slots are wired and by whom
+  sysstub attach -m streams 1234           serve process 1234 until Ctrl-C, then detach
 
 Exit status: the program's own, or 128+N (sysstub dies of the same signal);
-2 usage error, 125 sysstub failed, 126 not executable, 127 not found.`);
+2 usage error, 125 sysstub failed, 126 not executable, 127 not found.
+attach: 0 once every process is detached or has exited; 1 if one could not be attached.`);
   return program;
 }
 

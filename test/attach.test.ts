@@ -4,9 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttachError, Supervisor, defineModule, type AttachedProcess } from '../lib/index.js';
-import { fixture, procState } from './helpers.js';
+import { cli, fixture, procState, runCliRaw } from './helpers.js';
 
 const target = fixture('attach_target');
 const started: ChildProcess[] = [];
@@ -228,5 +230,71 @@ describe('attach: refusals name the reason', () => {
     const own = spawn('sleep', ['30']);
     started.push(own);
     expect(attachError(own.pid!).message).toMatch(/it is a child of this process/);
+  });
+});
+
+describe('sysstub attach / run -p (CLI)', () => {
+  const mod = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sysstub-attach-')), 'a42.mjs');
+  fs.writeFileSync(mod, "export default { name: 'a42', syscalls: { 500: () => 42 } };\n");
+
+  /** The CLI attached to pid; resolves once it says so (-v). */
+  async function attachCli(args: string[]) {
+    const c = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.push(c);
+    let err = '';
+    c.stderr!.setEncoding('utf8');
+    const attached = new Promise<void>((resolve) => c.stderr!.on('data', (d: string) => ((err += d), /attached to/.test(err) && resolve())));
+    const exit = once(c, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    await Promise.race([attached, exit]);
+    return { c, exit, stderr: () => err };
+  }
+
+  for (const [how, args] of [['attach', ['attach']], ['run -p', ['run']]] as const) {
+    it(`${how}: the module answers while attached; SIGINT detaches, and sysstub exits 0`, async () => {
+      const t = await start(target, ['probe']);
+      const pidArgs = how === 'attach' ? [String(t.pid)] : ['-p', String(t.pid)];
+      const s = await attachCli([...args, '-v', '-m', mod, ...pidArgs]);
+      expect(s.stderr()).toMatch(new RegExp(`sysstub: attached to ${t.pid} \\(1 threads\\): calls served by an injected filter`));
+      expect(await t.ask('call 500')).toBe('500=42 ok');
+      s.c.kill('SIGINT');
+      expect(await s.exit).toEqual([0, null]);
+      expect(s.stderr()).toContain(`sysstub: process ${t.pid} detached\n`);
+      expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
+      t.p.stdin!.end('exit\n');
+      expect(await t.ended).toEqual([0, null]);
+    });
+  }
+
+  it('--attach-route syscall, -e trace: the trace shows the calls made while attached; the program exiting ends sysstub', async () => {
+    const t = await start(target, ['probe']);
+    const s = await attachCli(['attach', '-v', '--attach-route', 'syscall', '-e', 'trace=getpid', '-m', mod, String(t.pid)]);
+    expect(s.stderr()).toMatch(/calls served by PTRACE_SYSCALL stops/);
+    expect(await t.ask('call 39')).toBe(`39=${t.pid} ok`);
+    expect(await t.ask('call 500')).toBe('500=42 ok');
+    t.p.stdin!.end('exit\n');
+    expect(await t.ended).toEqual([0, null]);
+    expect(await s.exit).toEqual([0, null]);
+    expect(s.stderr()).toMatch(new RegExp(`^getpid\\(\\) += ${t.pid}$`, 'm'));
+    expect(s.stderr()).toContain('+++ exited with 0 +++');
+  });
+
+  it('errors: a bad PID is a usage error (2); one that cannot be attached exits 1 with one line', async () => {
+    for (const [args, msg] of [
+      [['attach', 'x12'], 'sysstub: PID "x12": expected a process id (a positive decimal number)\n'],
+      [['attach'], /missing required argument/],
+      [['run', '-p', '1', 'true'], 'sysstub: give PROG or -p PID, not both\n'],
+      [['attach', '--attach-route', 'bogus', '1'], 'sysstub: --attach-route: "bogus" is not a route (valid: auto, filter, syscall)\n'],
+    ] as const) {
+      const r = await runCliRaw([...args]);
+      expect(r.exitCode).toBe(2);
+      if (typeof msg === 'string') expect(r.stderr.toString()).toBe(msg);
+      else expect(r.stderr.toString()).toMatch(msg);
+    }
+    const gone = await runCliRaw(['attach', String(0x3fffff)]);
+    expect(gone.exitCode).toBe(1);
+    expect(gone.stderr.toString()).toBe(`sysstub: attach ${0x3fffff}: no such process\n`);
+    const kthread = await runCliRaw(['attach', '2']);
+    expect(kthread.exitCode).toBe(1);
+    expect(kthread.stderr.toString()).toBe('sysstub: attach 2: a kernel thread cannot be traced\n');
   });
 });
