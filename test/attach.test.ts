@@ -1,14 +1,15 @@
 // Attach and detach (lib/attach.ts, native/attach.cc): real processes started
 // natively, attached while they run, detached again; what they print and how
 // they end is compared with an undisturbed run.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttachError, Supervisor, defineModule, type AttachedProcess } from '../lib/index.js';
-import { cli, fixture, procState, runCliRaw } from './helpers.js';
+import { cli, fixture, procState, runCliRaw, spawnCollect } from './helpers.js';
+import { onlyIf } from './probes.js';
 
 const target = fixture('attach_target');
 const started: ChildProcess[] = [];
@@ -166,6 +167,23 @@ describe('attach: blocked calls complete as natively', () => {
   });
 });
 
+describe('attach: threads created while sysstub seizes them', () => {
+  for (const route of ['filter', 'syscall'] as const) {
+    it(`route ${route}: a thread storm in progress is attached whole and detached, and ends as natively`, async () => {
+      const t = await start(fixture('thread_storm'), ['20000']);
+      const threads = () => Number(/^Threads:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))?.[1] ?? 0);
+      while (threads() < 3) await new Promise((r) => setImmediate(r));
+      const sup = supervisor({ modules: [answer42] });
+      const a = sup.attach(t.pid, { route });
+      expect(a.threads).toBeGreaterThanOrEqual(3);
+      await a.detach();
+      expect(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8')).toMatch(/^TracerPid:\s+0$/m);
+      expect(await t.ended).toEqual([0, null]);
+      expect(t.output()).toEqual(['done']);
+    });
+  }
+});
+
 describe('attach: a stopped process', () => {
   it('stays stopped (T) while attached and after detach, and runs on at SIGCONT', async () => {
     const t = await start(target, ['probe']);
@@ -276,6 +294,23 @@ describe('sysstub attach / run -p (CLI)', () => {
     expect(await s.exit).toEqual([0, null]);
     expect(s.stderr()).toMatch(new RegExp(`^getpid\\(\\) += ${t.pid}$`, 'm'));
     expect(s.stderr()).toContain('+++ exited with 0 +++');
+  });
+
+  // Another user's process: the kernel says EPERM (the ptrace access mode check), in words.
+  const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+  const nobodyRuns = (() => {
+    try {
+      execFileSync(asNobody[0], [...asNobody.slice(1), process.execPath, cli, '--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  onlyIf(nobodyRuns, 'setpriv is missing, or this checkout is not readable by nobody').it('another user\'s process: not permitted, in words, exit 1', async () => {
+    const t = await start(target, ['probe']);
+    const r = await spawnCollect(asNobody[0], [...asNobody.slice(1), process.execPath, cli, 'attach', String(t.pid)]);
+    expect(r.stderr.toString()).toBe(`sysstub: attach ${t.pid}: not permitted (another user's process needs root or CAP_SYS_PTRACE)\n`);
+    expect(r.exitCode).toBe(1);
   });
 
   it('errors: a bad PID is a usage error (2); one that cannot be attached exits 1 with one line', async () => {
