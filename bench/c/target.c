@@ -1,7 +1,8 @@
-// target NR ITERATIONS: calls raw syscall(NR, buf, 4096) ITERATIONS times and
-// prints "<ns per call> <last result>". The loop is timed inside the target,
-// so supervisor start-up is not in the figure. buf is a 4 KiB buffer (for the
-// memory row's handler to read).
+// target NR ITERATIONS [wait]: calls raw syscall(NR, buf, 4096) ITERATIONS
+// times and prints "<ns per call> <last result>". The loop is timed inside the
+// target, so supervisor start-up is not in the figure. buf is a 4 KiB buffer
+// (for the memory row's handler to read). With "wait" it first reads a byte
+// from stdin (the attach row: a supervisor attaches meanwhile).
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,10 @@ int main(int argc, char** argv) {
   }
   long nr = atol(argv[1]), n = atol(argv[2]);
   long r = 0;
+  if (argc > 3) {
+    char go;
+    if (read(0, &go, 1) != 1) return 3;
+  }
   for (int i = 0; i < 1000 && i < n; i++) r = syscall(nr, buf, sizeof buf, 0, 0, 0);  // warm-up
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
