@@ -9,6 +9,7 @@ import { native } from './native.js';
 import { setLongTimeout } from './timers.js';
 import { SyscallError, type Call, type HandlerResult, type Outcome, type SyscallArgs } from './module.js';
 import { EMPTY_STUB_ERRNO, type HandlerEntry, type SlotBottom } from './stub-table.js';
+import type { StubReportCounter } from './stub-report.js';
 import { syscallName } from './syscalls/index.js';
 
 /** errno of a call whose handler threw something that is not a SyscallError, or returned an invalid result. */
@@ -81,6 +82,8 @@ export class CallSite {
   private undos: (() => void)[] | undefined;
   private settled = false;
   private kernelRun = false;
+  /** Outcomes carry who produced them: traced and reported slots (answeredBy). */
+  readonly namesProducers: boolean;
 
   constructor(
     readonly nr: number,
@@ -91,10 +94,13 @@ export class CallSite {
     readonly bottom: SlotBottom,
     readonly defaultTimeout: number | null,
     readonly report: (r: HandlerReport) => void,
-    /** A traced slot: outcomes carry who produced them (answeredBy). */
-    readonly traced = false,
+    /** A traced slot: its record says who answered. */
+    traced = false,
+    /** A slot of the stub report: each answered call is counted there. */
+    private readonly counter?: StubReportCounter,
   ) {
     this.name = syscallName(nr);
+    this.namesProducers = traced || counter !== undefined;
   }
 
   /** Answered or abandoned: its memory is no longer the handler's. */
@@ -112,11 +118,16 @@ export class CallSite {
 
   /**
    * The chain produced its outcome: true when the route should deliver it,
-   * false (and the undos run) when the call was abandoned meanwhile.
+   * false (and the undos run) when the call was abandoned meanwhile. A
+   * delivered call of a reported slot is counted now, while its thread still
+   * waits for the answer (an abandoned one is counted when it is made again).
    */
-  settle(): boolean {
+  settle(o: Outcome): boolean {
     this.settled = true;
-    if (!this.abort.aborted) return true;
+    if (!this.abort.aborted) {
+      this.counter?.answered(this.nr, this.tid, this.route.args(), o, answeredBy(o));
+      return true;
+    }
     this.runUndos();
     return false;
   }
@@ -194,9 +205,9 @@ function failure(errno: number): Outcome {
 }
 
 /**
- * Who produced each outcome a chain passes up, for calls of traced slots (the
- * only ones whose record says it, SyscallRecord.handledBy; no work on the
- * others' hot path): a module's name, or null for the kernel (observe(), the
+ * Who produced each outcome a chain passes up, for calls of traced slots and
+ * of the stub report (the only ones that say it, SyscallRecord.handledBy and
+ * StubReportRow.answeredBy; no work on the others' hot path): a module's name, or null for the kernel (observe(), the
  * bottom of a real call) and the empty stub. A handler that returns what
  * next() or observe() gave passes its producer on.
  */
@@ -208,7 +219,7 @@ export function answeredBy(o: Outcome): string | null {
 }
 
 function by(site: CallSite, o: Outcome, producer: string | null): Outcome {
-  if (site.traced) producers.set(o, producer);
+  if (site.namesProducers) producers.set(o, producer);
   return o;
 }
 

@@ -4,6 +4,8 @@ export { AttachedProcess, AttachError, type AttachOptions, type AttachRoute } fr
 export type { SupervisorOptions, SupervisorStats, RouteOption, SpawnOptions, StdioOption, ExitResult, Bytes } from './supervisor.js';
 export { run } from './run.js';
 export type { RunOptions, RunResult, RunEncoding } from './run.js';
+export { formatStubReport, parseStubReport, StubReportError } from './stub-report.js';
+export type { StubReport, StubReportRow, StubReportAnswer } from './stub-report.js';
 export { format, snapshot } from './trace/record.js';
 export type { SyscallRecord, FormatOptions, SnapshotOptions } from './trace/record.js';
 export { defineModule, SyscallError } from './module.js';

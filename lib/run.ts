@@ -11,6 +11,7 @@ import type { Module, ModuleDefinition } from './module.js';
 import { signalNumber } from './signals.js';
 import { Supervisor, type ExitResult, type SpawnOptions, type SupervisorOptions } from './supervisor.js';
 import type { SyscallName } from './syscalls/table.js';
+import type { StubReport } from './stub-report.js';
 import type { SyscallEvent } from './trace/events.js';
 import type { SyscallRecord } from './trace/record.js';
 
@@ -50,6 +51,11 @@ export interface RunOptions<E extends RunEncoding = 'utf8'> {
   killSignal?: NodeJS.Signals | number;
   /** Aborting kills the program and everything it started (`isCanceled: true`). */
   signal?: AbortSignal;
+  /**
+   * Count every call on a stub or unassigned slot (`report` in the result, README
+   * "The stub report"); the program gets the same answers as without it.
+   */
+  report?: boolean;
 }
 
 export interface RunResult<E extends RunEncoding = 'utf8'> extends ExitResult {
@@ -68,6 +74,8 @@ export interface RunResult<E extends RunEncoding = 'utf8'> extends ExitResult {
   syscalls: SyscallRecord[];
   /** Handler failures reported during the run. */
   handlerErrors: HandlerReport[];
+  /** The stub report (option report), or undefined without one. */
+  report?: StubReport;
 }
 
 /** Grace a non-SIGKILL killSignal gets before SIGKILL (execa's forceKillAfterDelay). */
@@ -120,7 +128,7 @@ async function traceOption(trace: NonNullable<RunOptions['trace']>): Promise<Sup
 
 function checkOptions(opts: RunOptions<RunEncoding>): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`run: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants', 'inject', 'trace', 'cwd', 'env', 'stdio', 'input', 'encoding', 'timeout', 'killSignal', 'signal']);
+  const known = new Set(['modules', 'stubs', 'handlerTimeout', 'route', 'sealConstants', 'inject', 'trace', 'cwd', 'env', 'stdio', 'input', 'encoding', 'timeout', 'killSignal', 'signal', 'report']);
   for (const k of Object.keys(opts)) {
     if (!known.has(k)) throw new TypeError(`run: unknown option "${k}" (valid: ${[...known].join(', ')})`);
   }
@@ -230,6 +238,7 @@ export async function run<E extends RunEncoding = 'utf8'>(command: string | read
       failed: result.exitCode !== 0 || timedOut || isCanceled,
       syscalls,
       handlerErrors,
+      ...(supOpts.report ? { report: sup.stubReport() } : {}),
     };
   } finally {
     clearTimeout(timer);

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import type { When } from './faults/expr.js';
 import { asModule, constantOutcome, constantWhen, type ConstantSpec, type SlotEntry, type Handler, type HandlerSpec, type Module, type ModuleDefinition, type Outcome } from './module.js';
+import { reportedSlot } from './stub-report.js';
 import { KERNEL_STUBS, parseSyscallRef, syscallByNr, type SyscallInfo } from './syscalls/index.js';
 import { MAX_SYSCALL_NR } from './syscalls/index.js';
 import { SlotDisposition, type NativeSlotTable } from './native.js';
@@ -70,7 +71,7 @@ export interface SlotRow {
 }
 
 /** Why a slot is wired, for `sysstub table` and error messages. */
-export type WireReason = 'kernel-stub' | 'module' | 'stub-option';
+export type WireReason = 'kernel-stub' | 'module' | 'stub-option' | 'report';
 
 export class StubTable {
   private readonly wiredReasons = new Map<number, WireReason>();
@@ -79,6 +80,8 @@ export class StubTable {
   private readonly loaded = new Map<string, LoadedModule>();
   /** Traced slots: every call is reported with its result, so they take the ptrace route. */
   readonly traced = new Set<number>();
+  /** Slots of the stub report (wireReport): every call reaches JS to be counted, and gets the same answer. */
+  readonly reported = new Set<number>();
   /** Slots whose constant errno was compiled into the filter at spawn. */
   private readonly sealed = new Map<number, string>();
   /** Called when a slot's native route changes (a module came or went). */
@@ -104,6 +107,20 @@ export class StubTable {
     return info;
   }
 
+  /**
+   * Wire every stub and unassigned slot (0..MAX) for the stub report
+   * (stub-report.ts), before the first spawn: calls the kernel would answer
+   * ENOSYS without sysstub seeing them now reach the table, which answers them
+   * the same.
+   */
+  wireReport(): void {
+    for (let nr = 0; nr <= MAX_SYSCALL_NR; nr++) {
+      if (!reportedSlot(syscallByNr(nr)!)) continue;
+      this.wire(nr, 'report');
+      this.reported.add(nr);
+    }
+  }
+
   isWired(nr: number): boolean {
     return this.wiredReasons.has(nr);
   }
@@ -122,10 +139,13 @@ export class StubTable {
     this.frozen = true;
     const ptrace = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
     const notif = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
-    for (const nr of this.wiredReasons.keys()) {
+    for (const [nr, reason] of this.wiredReasons) {
       const route = this.route(nr, opts);
-      // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG.
-      ptrace[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
+      // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG. Not
+      // for the report's ~660 slots: one action makes them a few runs, so the
+      // filter stays within BPF_MAXINSNS with any trace set (the tracer takes
+      // the number from orig_rax).
+      ptrace[nr] = (SECCOMP_RET_TRACE | (reason === 'report' ? 0 : nr)) >>> 0;
       if (route === 'filter') {
         const c = this.topConstant(nr) as Extract<Outcome, { type: 'error' }>;
         this.sealed.set(nr, this.stacks.get(nr)!.at(-1)!.module.name);
@@ -201,6 +221,8 @@ export class StubTable {
    * as an empty stub.
    */
   pushTo(target: NativeSlotTable, nr: number): void {
+    // The report counts every call in JS (call.ts); the chain gives the same answer there.
+    if (this.reported.has(nr)) return target.setSlot(nr, SlotDisposition.Handler, 0n);
     const counted = this.topCounted(nr);
     // Natively only with nothing but the slot's bottom below it: a call the
     // rule lets pass must reach the handlers below, and JS counts then (call.ts).
@@ -227,7 +249,7 @@ export class StubTable {
     // execve/execveat stay out of the filter: the supervisor's own child makes
     // one before the program runs, and only a stop can tell it apart.
     if (this.traced.has(nr)) return 'ptrace';
-    if (opts.sealConstants && this.topConstant(nr)?.type === 'error' && !EXEC_NRS.has(nr)) return 'filter';
+    if (opts.sealConstants && this.topConstant(nr)?.type === 'error' && !EXEC_NRS.has(nr) && !this.reported.has(nr)) return 'filter';
     if (opts.forcePtrace || this.bottom(nr) === 'kernel') return 'ptrace';
     return 'notif';
   }

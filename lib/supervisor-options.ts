@@ -37,6 +37,12 @@ export interface SupervisorOptions {
    * `capture` says what tracee memory to copy for each (strings, buffers).
    */
   trace?: { syscalls: string | readonly number[]; capture?: (nr: number) => CaptureSpec[] };
+  /**
+   * Keep a stub report (Supervisor.stubReport()): every stub and unassigned
+   * slot is wired, and each call on one is counted with who answered it; it
+   * gets the same answer as without the report. Default false.
+   */
+  report?: boolean;
 }
 
 /** Which route a spawned tree's handler slots take (see SlotRoute in stub-table.ts). */
@@ -51,7 +57,7 @@ export interface SupervisorStats extends TracerStats {
 
 /** The options' checked values (defaults applied); throws a TypeError naming a bad one. */
 export function checkOptions(opts: SupervisorOptions): { handlerTimeout: number | null; route: RouteOption; sealConstants: boolean } {
-  const known = new Set(['modules', 'stubs', 'kernelStubs', 'handlerTimeout', 'route', 'sealConstants', 'trace']);
+  const known = new Set(['modules', 'stubs', 'kernelStubs', 'handlerTimeout', 'route', 'sealConstants', 'trace', 'report']);
   for (const k of Object.keys(opts)) {
     if (!known.has(k)) throw new TypeError(`Supervisor: unknown option "${k}" (valid: ${[...known].join(', ')})`);
   }
@@ -68,6 +74,7 @@ export function checkOptions(opts: SupervisorOptions): { handlerTimeout: number 
     if (o.capture !== undefined && typeof o.capture !== 'function') throw new TypeError('Supervisor: trace.capture must be a function (nr) => CaptureSpec[]');
     for (const k of Object.keys(tr)) if (k !== 'syscalls' && k !== 'capture') throw new TypeError(`Supervisor: trace: unknown key "${k}" (valid: syscalls, capture)`);
   }
+  if (opts.report !== undefined && typeof opts.report !== 'boolean') throw new TypeError(`Supervisor: report must be true or false, got ${String(opts.report)}`);
   if (opts.route !== undefined && opts.route !== 'auto' && opts.route !== 'ptrace') {
     throw new TypeError(`Supervisor: route must be 'auto' or 'ptrace', got ${JSON.stringify(opts.route)}`);
   }

@@ -18,8 +18,9 @@ import type { RouteHost } from './routes/host.js';
 import { signalName, signalNames, sigmask } from './signals.js';
 import { closeParentEnds, emptyStdio, parentStreams, prepareStdio, stdioEntries } from './stdio.js';
 import { StubTable } from './stub-table.js';
+import { StubReportCounter, type StubReport } from './stub-report.js';
 import { parseSyscallSet } from './faults/expr.js';
-import { nativeCapture, toSyscallEvent, type CaptureSpec } from './trace/events.js';
+import { nativeCapture, toSyscallEvent, type CaptureSpec, type SyscallEvent } from './trace/events.js';
 import { checkOptions, type RouteOption, type SupervisorOptions, type SupervisorStats } from './supervisor-options.js';
 
 export { SpawnError, SupervisedChild, type Bytes, type ExitResult, type SpawnOptions, type StdioOption } from './child.js';
@@ -35,6 +36,8 @@ export class Supervisor extends EventEmitter implements RouteHost {
   readonly handlerTimeout: number | null;
   readonly routeOption: RouteOption;
   readonly sealConstants: boolean;
+  /** @internal The stub report's counter (option report; RouteHost). */
+  readonly stubCounter: StubReportCounter | undefined;
   /** @internal The supervised processes (RouteHost). */
   readonly tree = new ProcessTree();
   private readonly ptrace = new PtraceRoute(this);
@@ -60,6 +63,16 @@ export class Supervisor extends EventEmitter implements RouteHost {
       for (const ref of nrs) this.table.traced.add(this.table.wire(ref).nr);
       this.captureOf = opts.trace.capture ?? (() => []);
     }
+    if (opts.report) {
+      this.table.wireReport();
+      const counter = (this.stubCounter = new StubReportCounter());
+      this.on('syscall', (e: SyscallEvent) => counter.traced(e));
+    }
+  }
+
+  /** The stub report so far (option report): the stub and unassigned slots called, and the kernel's ENOSYS on traced ones. */
+  stubReport(): StubReport | undefined {
+    return this.stubCounter?.report();
   }
 
   private captureOf: ((nr: number) => CaptureSpec[]) | undefined;

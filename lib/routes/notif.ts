@@ -195,7 +195,7 @@ export class NotifRoute {
     const finish = (o: Outcome) => {
       if (this.byTid.get(tid) === entry) this.byTid.delete(tid);
       table.release(chain);
-      if (!site.settle()) return;
+      if (!site.settle(o)) return;
       if (o.type === 'kernel' && !o.args.every((a, i) => a === loadArgs()[i])) {
         // Only the ptrace route can run the kernel's call with new arguments.
         const name = syscallName(nr);

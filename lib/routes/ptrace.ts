@@ -76,7 +76,7 @@ export class PtraceRoute {
     const finish = (o: Outcome) => {
       this.inflight.delete(key);
       this.host.table.release(chain);
-      if (!site.settle()) return;
+      if (!site.settle(o)) return;
       // The program gets a handler's answer (not the kernel's result): say whose, for the trace.
       if (o.type !== 'kernel' && this.host.table.traced.has(e.nr)) this.answers.set(e.tid, { nr: e.nr, by: answeredBy(o) });
       if (ranKernel) {
