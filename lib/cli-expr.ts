@@ -3,6 +3,7 @@
 // takes, and the Supervisor's trace events wired to strace-style output.
 import fs from 'node:fs';
 import { cliInteger, UsageError, type RunFlags } from './cli-flags.js';
+import { wantsReport } from './cli-report.js';
 import type { FaultRule } from './faults/expr.js';
 import type { Supervisor as SupervisorT } from './supervisor.js';
 import type { CaptureSpec, SyscallEvent } from './trace/events.js';
@@ -37,11 +38,12 @@ export function traceFormat(flags: RunFlags): 'text' | 'jsonl' {
 /**
  * strace traces every call unless told otherwise (its default set is `all`):
  * an option of the trace output without -e trace= means trace=all. (-f is not
- * one: sysstub always follows, and -f alone stays a plain run.)
+ * one: sysstub always follows, and -f alone stays a plain run. Nor is --json
+ * with --report: it is the report's format then.)
  */
 function impliesTrace(flags: RunFlags): boolean {
   return flags.output !== undefined || flags.summaryOnly === true || flags.timestamps > 0 || flags.syscallTimes === true ||
-    flags.format !== undefined || flags.json === true || flags.stringLimit !== undefined || flags.columns !== undefined || flags.quiet > 0;
+    flags.format !== undefined || (flags.json === true && !wantsReport(flags)) || flags.stringLimit !== undefined || flags.columns !== undefined || flags.quiet > 0;
 }
 
 /** Wire the supervisor's trace events to strace-style output (-o, -c, -t, -T, --format), when it traces. */

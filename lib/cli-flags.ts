@@ -31,6 +31,10 @@ export interface RunFlags {
   json?: boolean;
   columns?: string;
   quiet: number;
+  /** --report: the stub report on stderr at exit. */
+  report?: boolean;
+  /** --report=FILE (commander sees the hidden --report-file, cli-report.ts attachedReportFile). */
+  reportFile?: string;
 }
 
 /** A CLI number through the one strict parser (lib/integers.ts); its error is a usage error. */

@@ -3,15 +3,16 @@
 // dies of its signal. Exit codes: 2 usage, 125 sysstub's own failure,
 // 126 program not executable, 127 program not found; `attach`: 0, or 1 when
 // a process could not be attached.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
 import { cliInteger, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, UsageError, type RunFlags } from './cli-flags.js';
 import { loadDecoder, parseExpressions, traceAlign, traceFormat, traceOutput, traceStrsize } from './cli-expr.js';
 import { containRejections, loadModuleRef } from './cli-modules.js';
-import { builtinModules } from './modules/index.js';
+import { attachedReportFile, callsBySlot, readReportFile, reportOutput, wantsReport } from './cli-report.js';
+import { builtinModules, builtinSlots } from './modules/index.js';
 import { StubTable } from './stub-table.js';
-import { allSyscalls } from './syscalls/index.js';
+import { allSyscalls, syscallByNr } from './syscalls/index.js';
 import { strerror } from './errno.js';
 import { MAX_SAFE } from './integers.js';
 import { inheritedSpawnOptions, rawArgvTail, rawEnviron, takeInherited, type Inherited } from './inherited.js';
@@ -73,6 +74,7 @@ async function makeSupervisor(flags: RunFlags): Promise<{ sup: SupervisorT; trac
       route: flags.route as 'auto' | 'ptrace' | undefined,
       // Nothing loads later in the CLI: a plain error= rule can be the filter's own answer.
       sealConstants: flags.sealConstants ?? rules.length > 0,
+      report: wantsReport(flags),
     });
     return { sup, traced: trace !== undefined };
   } catch (err) {
@@ -103,6 +105,7 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   addon().holdSignals(RELAYED.reduce((m, n) => m | (1n << BigInt(n - 1)), 0n));
   const { sup, traced } = await makeSupervisor(flags);
   const finishTrace = await traceOutput(sup, flags, traced);
+  const finishReport = reportOutput(sup, flags);
   const { native } = await import('./native.js');
   if (flags.verbose) {
     const slots = sup.table.wiredNumbers().map((nr) => `${nr}:${sup.slotRoute(nr)}`);
@@ -146,6 +149,7 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
     const what = e.code === 'ENOENT' && !prog.includes('/') ? 'command not found' : strerror(-(e.errno ?? 0));
     process.stderr.write(`sysstub: ${prog}: ${what}\n`);
     await sup.close();
+    finishReport?.();
     return e.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
   // Like strace -f: stay until every supervised process is gone, so that a
@@ -153,6 +157,7 @@ async function cmdRun(prog: string, args: string[], flags: RunFlags): Promise<nu
   if (sup.liveProcesses > 0) await Promise.race([new Promise((resolve) => sup.once('idle', resolve)), nobodyLeft]);
   await sup.close();
   finishTrace?.();
+  finishReport?.();
   if (lateSignal !== undefined) {
     native().killSelfWith(lateSignal);
     return 128 + lateSignal;
@@ -209,9 +214,13 @@ async function cmdAttach(pidArgs: string[], flags: RunFlags & { attachRoute?: st
   return 0;
 }
 
-async function cmdTable(flags: RunFlags & { json?: boolean; wired?: boolean }): Promise<number> {
+/** `sysstub table`'s flags: report is a saved report's file here. */
+type TableFlags = Pick<RunFlags, 'module' | 'stub'> & { json?: boolean; wired?: boolean; report?: string };
+
+async function cmdTable(flags: TableFlags): Promise<number> {
   const modules = [];
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
+  const calls = flags.report === undefined ? undefined : callsBySlot(readReportFile(flags.report));
   let table: StubTable;
   try {
     table = new StubTable({ stubs: flags.stub });
@@ -219,15 +228,26 @@ async function cmdTable(flags: RunFlags & { json?: boolean; wired?: boolean }): 
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  let rows = table.rows(allSyscalls());
+  const builtin = builtinSlots();
+  // A report's unassigned numbers get rows too.
+  const slots = [...allSyscalls(), ...[...(calls?.keys() ?? [])].map((nr) => syscallByNr(nr)!)];
+  let rows = table.rows(slots).map((r) => ({
+    ...r, builtin: builtin.get(r.nr) ?? [], ...(calls ? { calls: calls.get(r.nr) ?? 0 } : {}),
+  }));
   if (flags.wired) rows = rows.filter((r) => r.wired);
+  if (calls) {
+    // The to-do list first: called slots no module fills, most calls first; then the filled ones; then the rest by number.
+    const rank = (r: (typeof rows)[number]) => (r.calls! === 0 ? 2 : r.modules.length + r.builtin.length === 0 ? 0 : 1);
+    rows.sort((a, b) => rank(a) - rank(b) || b.calls! - a.calls! || a.nr - b.nr);
+  }
   if (flags.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return 0;
   }
-  const lines = [['NR', 'NAME', 'NATIVE', 'WIRED', 'MODULES']];
+  const lines = [['NR', 'NAME', 'NATIVE', 'WIRED', 'MODULES', 'BUILTIN', ...(calls ? ['CALLS'] : [])]];
   for (const r of rows) {
-    lines.push([String(r.nr), r.name, r.native === 'stub' ? 'ENOSYS' : r.native, r.wired ? 'yes' : '-', r.modules.join(',') || '-']);
+    lines.push([String(r.nr), r.name, r.native === 'stub' ? 'ENOSYS' : r.native, r.wired ? 'yes' : '-', r.modules.join(',') || '-',
+      r.builtin.join(',') || '-', ...(calls ? [String(r.calls)] : [])]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   process.stdout.write(lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n');
@@ -280,6 +300,8 @@ function buildProgram(): Command {
       .argument('[args...]', 'its arguments')
       .passThroughOptions(),
   ))
+    .option('--report', 'at exit, report every stub or unassigned slot the program called (on stderr; --report=FILE: into FILE; with --json: as JSON)')
+    .addOption(new Option('--report-file <file>').hideHelp())
     .option('-p, --attach <pid>', 'attach to the running process PID instead of running PROG, as sysstub attach does (repeatable)', collect, [])
     .action(async (prog: string | undefined, args: string[], flags: RunFlags & { attach: string[]; attachRoute?: string }) => {
       containRejections(flags.module);
@@ -307,11 +329,12 @@ function buildProgram(): Command {
   slotOptions(
     program
       .command('table')
-      .description('print the stub table: number, name, native status, wired, modules'),
+      .description('print the stub table: number, name, native status, wired, modules, built-in modules'),
   )
     .option('--json', 'print JSON rows')
     .option('--wired', 'only wired slots')
-    .action(async (flags: RunFlags & { json?: boolean; wired?: boolean }) => {
+    .option('--report <file>', 'merge a saved report (run --report=FILE --json): calls per slot, the most-called unfilled slots first')
+    .action(async (flags: TableFlags) => {
       process.exitCode = await cmdTable(flags);
     });
 
@@ -320,6 +343,8 @@ Examples:
   sysstub run -m streams -- ./prog args    getpmsg/putpmsg work for ./prog
   sysstub run --stub 400 -m ./mod.mjs ./p  a module adds a brand-new call 400
   sysstub table --wired -m streams         which slots are wired and by whom
+  sysstub run --report=r.json --json ./p   which stub and unassigned calls ./p makes
+  sysstub table --report r.json            ... merged into the table, the most-called unfilled first
   sysstub attach -m streams 1234           serve process 1234 until Ctrl-C, then detach
 
 Exit status: the program's own, or 128+N (sysstub dies of the same signal);
@@ -340,7 +365,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     return;
   }
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(attachedReportFile(argv, program.commands.find((c) => c.name() === 'run')!));
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
