@@ -120,7 +120,7 @@ export class CallSite {
    * The chain produced its outcome: true when the route should deliver it,
    * false (and the undos run) when the call was abandoned meanwhile. A
    * delivered call of a reported slot is counted now, while its thread still
-   * waits for the answer (an abandoned one is counted when it is made again).
+   * waits for the answer; an abandoned one is not (the kernel's restart of it is).
    */
   settle(o: Outcome): boolean {
     this.settled = true;
@@ -205,11 +205,12 @@ function failure(errno: number): Outcome {
 }
 
 /**
- * Who produced each outcome a chain passes up, for calls of traced slots and
- * of the stub report (the only ones that say it, SyscallRecord.handledBy and
- * StubReportRow.answeredBy; no work on the others' hot path): a module's name, or null for the kernel (observe(), the
- * bottom of a real call) and the empty stub. A handler that returns what
- * next() or observe() gave passes its producer on.
+ * Who produced each outcome a chain passes up, for calls of traced and
+ * reported slots (the only ones that say it: SyscallRecord.handledBy,
+ * StubReportRow.answeredBy; no work on the others' hot path): a module's
+ * name, or null for the kernel (observe(), the bottom of a real call) and the
+ * empty stub. A handler that returns what next() or observe() gave passes
+ * its producer on.
  */
 const producers = new WeakMap<Outcome, string | null>();
 
