@@ -438,42 +438,44 @@ describe('--help and --version', () => {
 });
 
 describe('sysstub table', () => {
-  interface Row { nr: number; name: string; native: string; wired: boolean; modules: string[] }
+  interface Row { nr: number; name: string; native: string; wired: boolean; modules: string[]; builtin: string[] }
 
   it('text: a header and one row per syscall', async () => {
     const r = await runCli(['table']);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
     const ls = lines(r.stdout);
-    expect(ls[0]).toMatch(/^NR\s+NAME\s+NATIVE\s+WIRED\s+MODULES$/);
-    expect(r.stdout).toMatch(/^181\s+getpmsg\s+ENOSYS\s+yes\s+-$/m);
-    expect(r.stdout).toMatch(/^0\s+read\s+implemented\s+-\s+-$/m);
+    expect(ls[0]).toMatch(/^NR\s+NAME\s+NATIVE\s+WIRED\s+MODULES\s+BUILTIN$/);
+    expect(r.stdout).toMatch(/^181\s+getpmsg\s+ENOSYS\s+yes\s+-\s+streams$/m);
+    expect(r.stdout).toMatch(/^183\s+afs_syscall\s+ENOSYS\s+yes\s+-\s+-$/m);
+    expect(r.stdout).toMatch(/^0\s+read\s+implemented\s+-\s+-\s+-$/m);
     expect(ls.length).toBeGreaterThan(300);
   });
 
   it('text with -m streams names the module on its rows', async () => {
     const r = await runCli(['table', '-m', 'streams', '--wired']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^181\s+getpmsg\s+ENOSYS\s+yes\s+streams$/m);
-    expect(r.stdout).toMatch(/^182\s+putpmsg\s+ENOSYS\s+yes\s+streams$/m);
+    expect(r.stdout).toMatch(/^181\s+getpmsg\s+ENOSYS\s+yes\s+streams\s+streams$/m);
+    expect(r.stdout).toMatch(/^182\s+putpmsg\s+ENOSYS\s+yes\s+streams\s+streams$/m);
     expect(r.stdout).not.toMatch(/^0\s+read\b/m);
   });
 
-  it('--json: rows of {nr, name, native, wired, modules}', async () => {
+  it('--json: rows of {nr, name, native, wired, modules, builtin}', async () => {
     const r = await runCli(['table', '--json']);
     expect(r.exitCode).toBe(0);
     const rows = JSON.parse(r.stdout) as Row[];
     expect(Array.isArray(rows)).toBe(true);
     for (const row of rows) {
-      expect(Object.keys(row).sort()).toEqual(['modules', 'name', 'native', 'nr', 'wired']);
+      expect(Object.keys(row).sort()).toEqual(['builtin', 'modules', 'name', 'native', 'nr', 'wired']);
       expect(typeof row.nr).toBe('number');
       expect(typeof row.name).toBe('string');
       expect(typeof row.native).toBe('string');
       expect(typeof row.wired).toBe('boolean');
       expect(Array.isArray(row.modules)).toBe(true);
+      expect(Array.isArray(row.builtin)).toBe(true);
     }
-    expect(rows.find((x) => x.nr === 181)).toEqual({ nr: 181, name: 'getpmsg', native: 'stub', wired: true, modules: [] });
-    expect(rows.find((x) => x.nr === 0)).toMatchObject({ name: 'read', wired: false, modules: [] });
+    expect(rows.find((x) => x.nr === 181)).toEqual({ nr: 181, name: 'getpmsg', native: 'stub', wired: true, modules: [], builtin: ['streams'] });
+    expect(rows.find((x) => x.nr === 0)).toMatchObject({ name: 'read', wired: false, modules: [], builtin: [] });
   });
 
   it('-m streams --wired --json: only wired rows; getpmsg/putpmsg by streams', async () => {
