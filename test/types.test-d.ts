@@ -4,7 +4,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   defineModule, faults, run, snapshot, Supervisor, SyscallError,
-  type ErrnoName, type Outcome, type RunResult, type SyscallName, type SyscallRecord,
+  type ErrnoName, type Outcome, type RunResult, type StubReport, type StubReportRow, type SyscallName, type SyscallRecord,
 } from '../lib/index.js';
 
 describe('defineModule', () => {
@@ -65,6 +65,15 @@ describe('run()', () => {
     void run(['true'], { encoding: 'latin1' });
     // @ts-expect-error not an option
     void run(['true'], { colour: true });
+  });
+
+  it('the stub report is typed rows', async () => {
+    const r = await run(['true'], { report: true });
+    expectTypeOf(r.report).toEqualTypeOf<StubReport | undefined>();
+    expectTypeOf(r.report!.rows).toEqualTypeOf<StubReportRow[]>();
+    expectTypeOf<StubReportRow['answeredBy'][number]['module']>().toEqualTypeOf<string | null>();
+    // @ts-expect-error report is a boolean
+    void run(['true'], { report: 'yes' });
   });
 
   it('Supervisor is async-disposable', () => {
