@@ -254,6 +254,13 @@ async function cmdTable(flags: TableFlags): Promise<number> {
   return 0;
 }
 
+/** --report: a flag to commander (cli-report.ts attachedReportFile), shown with its GNU optional FILE. */
+function reportOption(): Option {
+  const o = new Option('--report', 'at exit, list every stub or unassigned slot the program called, on stderr or into FILE; with --json, as JSON');
+  o.flags = '--report[=FILE]';
+  return o;
+}
+
 function buildProgram(): Command {
   const program = new Command();
   program
@@ -300,7 +307,7 @@ function buildProgram(): Command {
       .argument('[args...]', 'its arguments')
       .passThroughOptions(),
   ))
-    .option('--report', 'at exit, report every stub or unassigned slot the program called (on stderr; --report=FILE: into FILE; with --json: as JSON)')
+    .addOption(reportOption())
     .addOption(new Option('--report-file <file>').hideHelp())
     .option('-p, --attach <pid>', 'attach to the running process PID instead of running PROG, as sysstub attach does (repeatable)', collect, [])
     .action(async (prog: string | undefined, args: string[], flags: RunFlags & { attach: string[]; attachRoute?: string }) => {
