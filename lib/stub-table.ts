@@ -139,13 +139,9 @@ export class StubTable {
     this.frozen = true;
     const ptrace = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
     const notif = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
-    for (const [nr, reason] of this.wiredReasons) {
+    for (const nr of this.wiredReasons.keys()) {
       const route = this.route(nr, opts);
-      // RET_DATA carries the slot number: it shows in PTRACE_GETEVENTMSG. Not
-      // for the report's ~660 slots: one action makes them a few runs, so the
-      // filter stays within BPF_MAXINSNS with any trace set (the tracer takes
-      // the number from orig_rax).
-      ptrace[nr] = (SECCOMP_RET_TRACE | (reason === 'report' ? 0 : nr)) >>> 0;
+      ptrace[nr] = this.traceAction(nr);
       if (route === 'filter') {
         const c = this.topConstant(nr) as Extract<Outcome, { type: 'error' }>;
         this.sealed.set(nr, this.stacks.get(nr)!.at(-1)!.module.name);
@@ -169,8 +165,18 @@ export class StubTable {
     if (real.length > 0) return { realCalls: real.sort((a, b) => a - b).map((nr) => syscallByNr(nr)?.name ?? `syscall_${nr}`) };
     this.frozen = true;
     const actions = new Uint32Array(MAX_SYSCALL_NR + 1).fill(SECCOMP_RET_ALLOW);
-    for (const nr of this.wiredReasons.keys()) actions[nr] = (SECCOMP_RET_TRACE | nr) >>> 0;
+    for (const nr of this.wiredReasons.keys()) actions[nr] = this.traceAction(nr);
     return { actions };
+  }
+
+  /**
+   * A slot's SECCOMP_RET_TRACE action. RET_DATA carries the slot number: it
+   * shows in PTRACE_GETEVENTMSG. Not for the report's ~660 slots: one action
+   * makes them a few runs, so the filter stays within BPF_MAXINSNS with any
+   * trace set (the tracer takes the number from orig_rax).
+   */
+  private traceAction(nr: number): number {
+    return (SECCOMP_RET_TRACE | (this.wiredReasons.get(nr) === 'report' ? 0 : nr)) >>> 0;
   }
 
   isSealed(nr: number): boolean {
