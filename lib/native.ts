@@ -19,6 +19,8 @@ export type NativeEvent =
   | { type: 'newProcess'; pid: number; tid: number; parent: number }
   /** Every task of an attached process was detached (Tracer.detach). */
   | { type: 'detached'; pid: number; tid: number }
+  /** A thread entered group-stop (signal: the stop signal) or left it (signal 0). */
+  | { type: 'groupStop'; pid: number; tid: number; signal: number }
   /** A signal sent to this process, relayed (relaySignals): sent to `delivered` of `targets` processes (the others had it already). */
   | { type: 'relayed'; pid: number; tid: number; signal: number; delivered: number; targets: number }
   | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; emulated: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { sigbit as bit } from './signals.js';
 
 const MASK64 = (1n << 64n) - 1n;
-const { SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU } = os.constants.signals;
+const { SIGCHLD, SIGCONT, SIGURG, SIGWINCH } = os.constants.signals;
 
 /**
  * Signals whose default action is to ignore them (signal(7)): discarded when
@@ -75,20 +75,3 @@ export function lowestSignal(set: bigint): number {
   return 0;
 }
 
-/**
- * Whether delivering `signal` to thread group pid starts a group-stop (its
- * action is to stop: SIGSTOP always, SIGTSTP/SIGTTIN/SIGTTOU unless caught or
- * ignored). Every thread of the group must then stop, also one waiting for
- * an answer, which only a signal of its own or a fatal one would wake.
- */
-export function stopsGroup(pid: number, signal: number): boolean {
-  if (signal === SIGSTOP) return true;
-  if (signal !== SIGTSTP && signal !== SIGTTIN && signal !== SIGTTOU) return false;
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
-  } catch {
-    return false;
-  }
-  return ((field(text, 'SigCgt') | field(text, 'SigIgn')) & bit(signal)) === 0n;
-}

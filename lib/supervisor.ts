@@ -373,8 +373,9 @@ export class Supervisor extends EventEmitter implements RouteHost {
         this.watch[2]++; // the loop is alive after this signal: the watchdog leaves it to us
         this.emit('relayed', { signal: signalName(e.signal), signalNumber: e.signal, delivered: e.delivered, targets: e.targets });
         return;
+      case 'groupStop':
+        return this.notif.onGroupStop(e);
       case 'signal':
-        this.notif.onSignal(e);
         this.emit('signal', { pid: e.pid, tid: e.tid, signal: signalName(e.signal), siginfo: e.siginfo });
         return;
       case 'exit': {

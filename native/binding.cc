@@ -212,8 +212,8 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
   std::vector<TracerEvent> events = self->tracer_->TakeEvents();
   if (events.empty()) return;
   Napi::Array arr = Napi::Array::New(env, events.size());
-  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop", "relayed", "detached"};
-  static_assert(sizeof kTypes / sizeof kTypes[0] == TracerEvent::kDetached + 1, "one name per TracerEvent::Type");
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop", "relayed", "detached", "groupStop"};
+  static_assert(sizeof kTypes / sizeof kTypes[0] == TracerEvent::kGroupStop + 1, "one name per TracerEvent::Type");
   for (size_t i = 0; i < events.size(); i++) {
     const TracerEvent& e = events[i];
     Napi::Object o = Napi::Object::New(env);
@@ -252,6 +252,9 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         o.Set("parent", e.parent);
         break;
       case TracerEvent::kDetached:
+        break;
+      case TracerEvent::kGroupStop:
+        o.Set("signal", e.signal);
         break;
       case TracerEvent::kExec:
         o.Set("first", e.first_exec);

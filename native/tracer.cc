@@ -431,6 +431,20 @@ void Tracer::Relay(const RelayedSignal& s) noexcept {
   Emit(e);
 }
 
+// A thread entered group-stop (sig) or left it (0): reported once per
+// change. The user-notification route needs it: a thread whose call it holds
+// (WAIT_KILLABLE_RECV) cannot join a group-stop until the call is interrupted
+// (lib/routes/notif.ts onGroupStop).
+void Tracer::GroupStop(pid_t tid, Tracee& t, int sig) noexcept {
+  if (t.group_stopped == (sig != 0)) return;
+  t.group_stopped = sig != 0;
+  TracerEvent e{TracerEvent::kGroupStop};
+  e.pid = t.tgid;
+  e.tid = tid;
+  e.signal = sig;
+  Emit(e);
+}
+
 void Tracer::KillAll() noexcept {
   // SIGKILL ends every stop, including group-stop and our seccomp stops.
   // Attached processes are not ours to kill (StartDetach).
@@ -503,10 +517,15 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
         // it with CONT, so Ctrl-Z did nothing) while still reporting SIGCONT.
         // Detached in it, it stays in it (__ptrace_unlink).
         stats_.group_stops++;
-        if (t.detaching && !t.call_seq) DetachNow(tid, t, 0);
-        else ptrace(PTRACE_LISTEN, tid, 0, 0);
-      } else if (InjectPending(tid, t)) {
-        Resume(tid, t, 0);  // PTRACE_INTERRUPT stop, or the stop after SIGCONT in LISTEN
+        if (t.detaching && !t.call_seq) {
+          DetachNow(tid, t, 0);
+        } else {
+          GroupStop(tid, t, sig);
+          ptrace(PTRACE_LISTEN, tid, 0, 0);
+        }
+      } else {
+        GroupStop(tid, t, 0);  // the stop after SIGCONT in LISTEN, or a PTRACE_INTERRUPT stop
+        if (InjectPending(tid, t)) Resume(tid, t, 0);
       }
       return;
     default:

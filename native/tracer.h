@@ -46,7 +46,7 @@
 namespace sysstub {
 
 struct TracerEvent {
-  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop, kRelayed, kDetached };
+  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop, kRelayed, kDetached, kGroupStop };
   Type type;
   explicit TracerEvent(Type t = kCall) : type(t) {}
   int32_t pid = 0;   // thread group id
@@ -54,7 +54,7 @@ struct TracerEvent {
   int32_t nr = 0;    // kCall, kSyscall: the syscall number
   int32_t code = 0;  // kExit: exit code or -1 (killed)
   int32_t error = 0;  // kSpawnError: errno of the failed step
-  int32_t signal = 0;  // kExit: terminating signal or 0; kSignal, kRelayed: the signal
+  int32_t signal = 0;  // kExit: terminating signal or 0; kSignal, kRelayed: the signal; kGroupStop: the stop signal, 0: continued
   int32_t parent = 0;  // kNewProcess: the parent's thread group (0: unknown)
   bool first_exec = false;  // kExec: the spawned child's own execve of the program
   int32_t delivered = 0;  // kRelayed: to how many processes it was sent (0: none left, or all had it)
@@ -136,6 +136,7 @@ class Tracer {
     int32_t attach_root = 0;  // the attached process whose tree this task is in
     bool syscall_stops = false;  // served at PTRACE_SYSCALL stops: no filter (attach.h)
     bool detaching = false;      // detach at the next stop we do not owe JS
+    bool group_stopped = false;  // in group-stop (PTRACE_LISTEN): kGroupStop reported
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
     user_regs_struct regs{};
     bool regs_dirty = false;  // regs changed at the stop (clone guard): write back on continue
@@ -195,6 +196,7 @@ class Tracer {
   static Tracee CreatorFlags(const Tracee& creator) noexcept;
   static void Inherit(Tracee& t, const Tracee& from) noexcept;
   void Emit(const TracerEvent& e) noexcept;
+  void GroupStop(pid_t tid, Tracee& t, int sig) noexcept;
   void KillAll() noexcept;
   void DrainRelayed() noexcept;
   void Relay(const RelayedSignal& s) noexcept;

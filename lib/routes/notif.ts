@@ -10,7 +10,7 @@ import type { SupervisedChild } from '../child.js';
 import { errnoName } from '../errno.js';
 import type { Outcome, SyscallArgs } from '../module.js';
 import { native, type NativeEvent, type NativeNotifListener } from '../native.js';
-import { interruptingSignals, lowestSignal, readSignalState, stopsGroup } from '../pending-signals.js';
+import { interruptingSignals, lowestSignal, readSignalState } from '../pending-signals.js';
 import { signalName } from '../signals.js';
 import { syscallName } from '../syscalls/index.js';
 import { callSite, type RouteHost } from './host.js';
@@ -140,19 +140,35 @@ export class NotifRoute {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** A signal-delivery stop: a group-stop starting there stops the threads waiting for an answer too. */
-  onSignal(e: Extract<NativeEvent, { type: 'signal' }>): void {
-    if (this.byTid.size === 0) return;
-    let stops: boolean | undefined;
+  /**
+   * A thread of pid entered group-stop (or left it: signal 0). Its siblings'
+   * calls the route holds would keep them out of the stop (the filter's
+   * WAIT_KILLABLE_RECV wait ends only for a fatal signal), and the stop would
+   * never complete: they are interrupted, now and, until the process is
+   * continued, as they come (onCall). Not earlier, at the stopping thread's
+   * signal-delivery stop: the stop has not begun then, and a sibling whose
+   * interrupted call restarted before its JOBCTL_STOP_PENDING was set would
+   * be held again, for ever (kernel do_signal_stop sets it on every thread
+   * before the first one stops, so it is set by the time this is reported).
+   */
+  onGroupStop(e: Extract<NativeEvent, { type: 'groupStop' }>): void {
+    if (e.signal === 0) {
+      this.stopping.delete(e.pid);
+      return;
+    }
+    this.stopping.set(e.pid, e.signal);
     for (const [tid, c] of this.byTid) {
-      if (tid === e.tid || c.ctl.aborted || c.id === undefined || this.host.tree.knownTgid(tid) !== e.pid) continue;
-      if (!(stops ??= stopsGroup(e.pid, e.signal))) return;
+      if (c.ctl.aborted || c.id === undefined || this.host.tree.knownTgid(tid) !== e.pid) continue;
       this.interrupt(tid, c, e.signal);
     }
   }
 
+  /** Processes with a group-stop in progress, and its signal (onGroupStop). */
+  private readonly stopping = new Map<number, number>();
+
   /** pid exited (call before the tree forgets its threads): its calls are abandoned. */
   onProcessExit(pid: number): void {
+    this.stopping.delete(pid);
     for (const [tid, c] of this.byTid) {
       if (this.host.tree.knownTgid(tid) === pid) c.ctl.abort(new Error(`process ${pid} exited`));
     }
@@ -220,6 +236,8 @@ export class NotifRoute {
     entry.id = getId();
     loadArgs();
     this.inflight.set(entry.id, entry);
+    const stop = this.stopping.get(pid);
+    if (stop !== undefined) this.interrupt(tid, entry, stop); // it must join the group-stop first
     this.watch();
     this.host.updateRef();
     o.then((r) => {
