@@ -144,9 +144,22 @@ export class AttachedProcess extends SupervisedChild {
     return this._detachVia ? this._detachVia() : this.ended.then(() => {});
   }
 
-  /** @internal Every task of its tree is detached. */
+  private rootDetached = false;
+
+  /** @internal A process of its tree was detached: once it is itself, `ended` says 'detach' when the tree is gone. */
+  _processDetached(pid: number): void {
+    if (pid === this.pid) this.rootDetached = true;
+  }
+
+  /** @internal Every process of its tree is detached or has exited. */
+  override _treeExited(): void {
+    super._treeExited();
+    if (this.rootDetached) this.endedWith('detach');
+  }
+
+  /** @internal close() detached everything at once. */
   _detached(): void {
-    this.endedWith('detach');
+    this.rootDetached = true;
     this._treeExited();
   }
 }

@@ -396,7 +396,9 @@ export class Supervisor extends EventEmitter implements RouteHost {
         this.ptrace.onThreadExit(e.tid);
         const owner = this.tree.childOf(e.pid);
         const emptied = this.tree.exit(e.pid);
-        if (emptied !== undefined && owner instanceof AttachedProcess) owner._detached();
+        // Its children forked while attached may still be detaching, or exiting: the tree decides.
+        if (owner instanceof AttachedProcess) owner._processDetached(e.pid);
+        if (emptied !== undefined) owner?._treeExited();
         this.emit('detached', { pid: e.pid });
         if (this.tree.processes.size === 0) this.emit('idle');
         return;

@@ -87,8 +87,11 @@ describe('attach: a module serves the calls while attached; after detach the nat
       expect(a.attachRoute).toBe(route);
       expect(a.threads).toBe(1);
       expect(await t.ask('call 500')).toBe('500=42 ok');
+      // What it creates from now on is followed: a child it forks is served too.
+      expect(await t.ask('fork 500')).toBe('child 500=42 ok');
       await a.detach();
       expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
+      expect(await t.ask('fork 500')).toBe('child 500=-1 ENOSYS');
       const status = fs.readFileSync(`/proc/${t.pid}/status`, 'utf8');
       expect(status).toMatch(/^TracerPid:\s+0$/m);
       // What stays: on the filter route a filter that traps only ENOSYS slots; on the syscall route nothing.
@@ -202,6 +205,21 @@ describe('attach: a stopped process', () => {
     expect(await t.ended).toEqual([0, null]);
   });
 
+  it('stopped while attached: it stays stopped across the detach (no stop swallowed)', async () => {
+    const t = await start(target, ['probe']);
+    const sup = supervisor({ modules: [answer42] });
+    const a = sup.attach(t.pid);
+    expect(await t.ask('call 500')).toBe('500=42 ok');
+    process.kill(t.pid, 'SIGSTOP');
+    while (procState(t.pid) !== 't') await new Promise((r) => setImmediate(r));
+    await a.detach();
+    expect(procState(t.pid)).toBe('T');
+    process.kill(t.pid, 'SIGCONT');
+    expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
+    t.p.stdin!.end('exit\n');
+    expect(await t.ended).toEqual([0, null]);
+  });
+
   it('stopped at attach, continued while attached: the filter goes in then and the module answers', async () => {
     const t = await start(target, ['probe']);
     process.kill(t.pid, 'SIGSTOP');
@@ -267,14 +285,14 @@ describe('sysstub attach / run -p (CLI)', () => {
     return { c, exit, stderr: () => err };
   }
 
-  for (const [how, args] of [['attach', ['attach']], ['run -p', ['run']]] as const) {
-    it(`${how}: the module answers while attached; SIGINT detaches, and sysstub exits 0`, async () => {
+  for (const [how, args, signal] of [['attach', ['attach'], 'SIGINT'], ['run -p', ['run'], 'SIGTERM']] as const) {
+    it(`${how}: the module answers while attached; ${signal} detaches, and sysstub exits 0`, async () => {
       const t = await start(target, ['probe']);
       const pidArgs = how === 'attach' ? [String(t.pid)] : ['-p', String(t.pid)];
       const s = await attachCli([...args, '-v', '-m', mod, ...pidArgs]);
       expect(s.stderr()).toMatch(new RegExp(`sysstub: attached to ${t.pid} \\(1 threads\\): calls served by an injected filter`));
       expect(await t.ask('call 500')).toBe('500=42 ok');
-      s.c.kill('SIGINT');
+      s.c.kill(signal);
       expect(await s.exit).toEqual([0, null]);
       expect(s.stderr()).toContain(`sysstub: process ${t.pid} detached\n`);
       expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
