@@ -359,19 +359,7 @@ void Tracer::OnSyscallStop(pid_t tid, Tracee& t) noexcept {
     return;
   }
   // PTRACE_SYSCALL_INFO_EXIT (or a stop we cannot name): as the filter route's exit stop.
-  if (t.await_exit && !t.detaching) {
-    if (ptrace(PTRACE_GETREGS, tid, 0, &t.regs) != 0) return;
-    t.call_seq = t.exit_seq;
-    TracerEvent e{TracerEvent::kExitStop};
-    e.pid = t.tgid;
-    e.tid = tid;
-    e.seq = t.exit_seq;
-    e.ret = static_cast<int64_t>(t.regs.rax);
-    Emit(e);
-    return;
-  }
-  if (t.tracing) TraceDone(tid, t, static_cast<int64_t>(info.exit.rval), false);
-  Resume(tid, t, 0);
+  OnCallExit(tid, t);
 }
 
 }  // namespace sysstub

@@ -454,6 +454,33 @@ void Tracer::KillAll() noexcept {
   for (auto& [tid, status] : unborn_) kill(tid, SIGKILL);  // held before their creator's event
 }
 
+// The exit stop of a traced call, or of one JS watches (answer kind 2): the
+// watched one is reported and held for its final answer (kind 3); a traced
+// one reported; either continues (or is let go, when being detached).
+void Tracer::OnCallExit(pid_t tid, Tracee& t) noexcept {
+  if (t.await_exit && t.detaching) {
+    DetachNow(tid, t, 0);
+    return;
+  }
+  if (t.await_exit) {
+    if (ptrace(PTRACE_GETREGS, tid, 0, &t.regs) != 0) return;
+    t.call_seq = t.exit_seq;
+    TracerEvent e{TracerEvent::kExitStop};
+    e.pid = t.tgid;
+    e.tid = tid;
+    e.seq = t.exit_seq;
+    e.ret = static_cast<int64_t>(t.regs.rax);
+    Emit(e);
+    return;
+  }
+  if (t.tracing) {
+    user_regs_struct regs;
+    int64_t ret = ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? static_cast<int64_t>(regs.rax) : -ESRCH;
+    TraceDone(tid, t, ret, false);
+  }
+  Resume(tid, t, 0);
+}
+
 void Tracer::HandleStatus(pid_t tid, int status) noexcept {
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
     OnExit(tid, status);
@@ -536,28 +563,7 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
     return;
   }
   if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (TRACESYSGOOD) of a traced or watched call
-    if (t.await_exit && t.detaching) {
-      DetachNow(tid, t, 0);
-      return;
-    }
-    if (t.await_exit) {
-      // JS watches this call: report its result and wait for the final answer (kind 3).
-      if (ptrace(PTRACE_GETREGS, tid, 0, &t.regs) != 0) return;
-      t.call_seq = t.exit_seq;
-      TracerEvent e{TracerEvent::kExitStop};
-      e.pid = t.tgid;
-      e.tid = tid;
-      e.seq = t.exit_seq;
-      e.ret = static_cast<int64_t>(t.regs.rax);
-      Emit(e);
-      return;
-    }
-    if (t.tracing) {
-      user_regs_struct regs;
-      int64_t ret = ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? static_cast<int64_t>(regs.rax) : -ESRCH;
-      TraceDone(tid, t, ret, false);
-    }
-    Resume(tid, t, 0);
+    OnCallExit(tid, t);
     return;
   }
   // Signal-delivery-stop: deliver the signal as the kernel would have.

@@ -172,6 +172,7 @@ class Tracer {
   void ApplyInterrupt(const Command& c) noexcept;
   void HandleStatus(pid_t tid, int status) noexcept;
   void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
+  void OnCallExit(pid_t tid, Tracee& t) noexcept;
   void Resume(pid_t tid, Tracee& t, int sig) noexcept;
   // attach.cc
   AttachResult AttachProcess(const AttachRequest& req) noexcept;

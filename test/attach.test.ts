@@ -198,6 +198,16 @@ function settledState(pid: number): string {
   return s;
 }
 
+/** Detach the stopped t: it stays stopped, and runs on natively at SIGCONT. */
+async function detachStopped(t: Awaited<ReturnType<typeof start>>, a: AttachedProcess) {
+  await a.detach();
+  expect(settledState(t.pid)).toBe('T');
+  process.kill(t.pid, 'SIGCONT');
+  expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
+  t.p.stdin!.end('exit\n');
+  expect(await t.ended).toEqual([0, null]);
+}
+
 describe('attach: a stopped process', () => {
   it('stays stopped (T) while attached and after detach, and runs on at SIGCONT', async () => {
     const t = await start(target, ['probe']);
@@ -208,12 +218,7 @@ describe('attach: a stopped process', () => {
     const a = sup.attach(t.pid);
     expect(a.stoppedAtAttach).toBe(true);
     expect(procState(t.pid)).toBe('t'); // traced: the stop as ptrace shows it
-    await a.detach();
-    expect(settledState(t.pid)).toBe('T');
-    process.kill(t.pid, 'SIGCONT');
-    expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
-    t.p.stdin!.end('exit\n');
-    expect(await t.ended).toEqual([0, null]);
+    await detachStopped(t, a);
   });
 
   it('stopped while attached: it stays stopped across the detach (no stop swallowed)', async () => {
@@ -223,12 +228,7 @@ describe('attach: a stopped process', () => {
     expect(await t.ask('call 500')).toBe('500=42 ok');
     process.kill(t.pid, 'SIGSTOP');
     while (procState(t.pid) !== 't') await new Promise((r) => setImmediate(r));
-    await a.detach();
-    expect(settledState(t.pid)).toBe('T');
-    process.kill(t.pid, 'SIGCONT');
-    expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
-    t.p.stdin!.end('exit\n');
-    expect(await t.ended).toEqual([0, null]);
+    await detachStopped(t, a);
   });
 
   it('stopped at attach, continued while attached: the filter goes in then and the module answers', async () => {
