@@ -182,6 +182,7 @@ async function cmdAttach(pidArgs: string[], flags: RunFlags & { attachRoute?: st
   }
   const { sup, traced } = await makeSupervisor(flags);
   const finishTrace = await traceOutput(sup, flags, traced);
+  const finishReport = reportOutput(sup, flags); // run -p --report: what the processes called while attached
   const { AttachError } = await import('./attach.js');
   const attached = [];
   for (const pid of pids) {
@@ -199,6 +200,7 @@ async function cmdAttach(pidArgs: string[], flags: RunFlags & { attachRoute?: st
       process.stderr.write(`sysstub: ${err.message}\n`);
       await sup.close(); // detaches those attached already
       finishTrace?.();
+      finishReport?.();
       return 1;
     }
   }
@@ -211,6 +213,7 @@ async function cmdAttach(pidArgs: string[], flags: RunFlags & { attachRoute?: st
   }));
   await sup.close();
   finishTrace?.();
+  finishReport?.();
   return 0;
 }
 

@@ -312,6 +312,21 @@ describe('sysstub attach / run -p (CLI)', () => {
     });
   }
 
+  it('run -p --report=FILE --json: the stub report of the calls made while attached', async () => {
+    const t = await start(target, ['probe']);
+    const file = path.join(path.dirname(mod), 'report.json');
+    const s = await attachCli(['run', '-v', `--report=${file}`, '--json', '-m', mod, '-p', String(t.pid)]);
+    expect(await t.ask('call 500')).toBe('500=42 ok');
+    expect(await t.ask('call 183')).toBe('183=-1 ENOSYS');
+    expect(await t.ask('call 500')).toBe('500=42 ok');
+    s.c.kill('SIGINT');
+    expect(await s.exit).toEqual([0, null]);
+    const rows = JSON.parse(fs.readFileSync(file, 'utf8')).rows as { nr: number; count: number; answeredBy: unknown }[];
+    expect(rows.filter((r) => r.nr === 500 || r.nr === 183).map((r) => [r.nr, r.count])).toEqual([[500, 2], [183, 1]]);
+    t.p.stdin!.end('exit\n');
+    expect(await t.ended).toEqual([0, null]);
+  });
+
   it('--attach-route syscall, -e trace: the trace shows the calls made while attached; the program exiting ends sysstub', async () => {
     const t = await start(target, ['probe']);
     const s = await attachCli(['attach', '-v', '--attach-route', 'syscall', '-e', 'trace=getpid', '-m', mod, String(t.pid)]);
