@@ -74,6 +74,16 @@ function supervisor(...args: ConstructorParameters<typeof Supervisor>) {
   return s;
 }
 
+// Another user's process: the kernel says EPERM (the ptrace access mode check), in words.
+const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+const nobodyRuns = (() => {
+  try {
+    execFileSync(asNobody[0], [...asNobody.slice(1), process.execPath, cli, '--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const answer42 = defineModule({ name: 'answer42', syscalls: { 500: () => 42 } });
 const fakePid = defineModule({ name: 'fakepid', syscalls: { getpid: () => 4242 } });
 
@@ -167,6 +177,24 @@ describe('attach: blocked calls complete as natively', () => {
     expect(await t.ended).toEqual(await native.ended);
     expect(t.output().slice(1)).toEqual(native.output());
     expect(native.output()).toEqual(['wait=0', 'read=142']);
+  });
+});
+
+describe('attach: a process that cannot install a filter', () => {
+  onlyIf(nobodyRuns, 'setpriv is missing, or this checkout is not readable by nobody').it('running as nobody (no CAP_SYS_ADMIN, no no_new_privs): the injected call fails with EACCES, its registers are put back, and PTRACE_SYSCALL stops serve it', async () => {
+    const t = await start(asNobody[0], [...asNobody.slice(1), target, 'probe']);
+    expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
+    const sup = supervisor({ modules: [answer42] });
+    const a = sup.attach(t.pid);
+    expect({ route: a.attachRoute, why: a.filterError }).toEqual({ route: 'syscall', why: 'EACCES' });
+    expect(await t.ask('call 500')).toBe('500=42 ok');
+    await a.detach();
+    expect(await t.ask('call 500')).toBe('500=-1 ENOSYS');
+    const status = fs.readFileSync(`/proc/${t.pid}/status`, 'utf8');
+    expect(status).toMatch(/^Seccomp:\s+0$/m);
+    expect(status).toMatch(/^NoNewPrivs:\s+0$/m);
+    t.p.stdin!.end('exit\n');
+    expect(await t.ended).toEqual([0, null]);
   });
 });
 
@@ -340,16 +368,6 @@ describe('sysstub attach / run -p (CLI)', () => {
     expect(s.stderr()).toContain('+++ exited with 0 +++');
   });
 
-  // Another user's process: the kernel says EPERM (the ptrace access mode check), in words.
-  const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-  const nobodyRuns = (() => {
-    try {
-      execFileSync(asNobody[0], [...asNobody.slice(1), process.execPath, cli, '--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   onlyIf(nobodyRuns, 'setpriv is missing, or this checkout is not readable by nobody').it('another user\'s process: not permitted, in words, exit 1', async () => {
     const t = await start(target, ['probe']);
     const r = await spawnCollect(asNobody[0], [...asNobody.slice(1), process.execPath, cli, 'attach', String(t.pid)]);
