@@ -10,7 +10,7 @@
 // counted: each interruption abandons one call.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { defineModule, streams, Supervisor, type Call } from '../../lib/index.js';
 import { fixture, startCollect, type Outcome } from '../helpers.js';
 import { probe } from '../probes.js';
@@ -147,14 +147,14 @@ describe('a signal for a thread blocked in a call its handler has not answered',
 describe('a group-stop while a sibling waits for an answer, under CPU load', () => {
   (notif ? it : it.skip)(notif ? 'stop thread, 20 times with two busy loops running: every thread stops each time, as natively' : `stop thread under load [skipped: ${skipWhy}]`, async () => {
     const hogs = [0, 1].map(() => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
-    try {
-      for (let i = 0; i < 20; i++) {
-        const r = await runSupervised(['getpmsg', 'stop', 'thread']);
-        expect({ run: i, stdout: r.stdout, stopped: r.stopped, exitCode: r.exitCode }).toEqual({ run: i, stdout: 'stopping\ngot x\n', stopped: true, exitCode: 0 });
-        expect({ calls: r.calls, abandoned: r.abandoned }).toEqual({ calls: 2, abandoned: 1 });
-      }
-    } finally {
+    // Also when the test times out (a finally would not run then).
+    onTestFinished(() => {
       for (const h of hogs) h.kill('SIGKILL');
+    });
+    for (let i = 0; i < 20; i++) {
+      const r = await runSupervised(['getpmsg', 'stop', 'thread']);
+      expect({ run: i, stdout: r.stdout, stopped: r.stopped, exitCode: r.exitCode }).toEqual({ run: i, stdout: 'stopping\ngot x\n', stopped: true, exitCode: 0 });
+      expect({ calls: r.calls, abandoned: r.abandoned }).toEqual({ calls: 2, abandoned: 1 });
     }
   }, 120_000);
 });
