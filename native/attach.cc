@@ -231,19 +231,16 @@ AttachResult Tracer::AttachProcess(const AttachRequest& req) noexcept {
         break;
       }
       int event = static_cast<unsigned>(status) >> 16;
-      if (WIFSTOPPED(status) && event == PTRACE_EVENT_STOP) {
-        if (IsGroupStopSignal(WSTOPSIG(status))) {
-          res.stopped = true;
-          stats_.group_stops++;
-          ptrace(PTRACE_LISTEN, tid, 0, 0);
-        } else {
-          stopped.push_back(tid);
-        }
+      bool attach_stop = WIFSTOPPED(status) && event == PTRACE_EVENT_STOP;
+      if (attach_stop && !IsGroupStopSignal(WSTOPSIG(status))) {
+        stopped.push_back(tid);
         break;
       }
+      // A group-stop (HandleStatus keeps it with PTRACE_LISTEN), or another stop first.
+      res.stopped = res.stopped || attach_stop;
       stats_.stops++;
       HandleStatus(tid, status);
-      if (!WIFSTOPPED(status)) break;
+      if (attach_stop || !WIFSTOPPED(status)) break;
     }
   }
   if (!req.filter.empty()) {
@@ -256,11 +253,7 @@ AttachResult Tracer::AttachProcess(const AttachRequest& req) noexcept {
     }
     res.filter = err == 0;
     res.filter_error = err;
-    if (err) {
-      for (auto& [tid, t] : tracees_) {
-        if (t.attach_root == req.pid) t.syscall_stops = true;
-      }
-    }
+    if (err) UseSyscallStops(req.pid);
   }
   for (pid_t tid : stopped) {
     auto it = tracees_.find(tid);
@@ -279,17 +272,20 @@ bool Tracer::InjectPending(pid_t tid, Tracee& t) noexcept {
   pending_filters_.erase(it);
   int err = InjectFilter(tid, filter);
   if (err == ESRCH) return false;
-  if (err) {
-    int32_t root = t.attach_root;
-    for (auto& [other, o] : tracees_) {
-      if (o.attach_root == root) o.syscall_stops = true;
-    }
-    // Threads resumed from their group-stop already run without PTRACE_SYSCALL: interrupt them to switch.
-    for (auto& [other, o] : tracees_) {
-      if (o.attach_root == root && other != tid && !o.call_seq) ptrace(PTRACE_INTERRUPT, other, 0, 0);
-    }
-  }
+  if (err) UseSyscallStops(t.attach_root);
   return true;
+}
+
+// The filter could not go in: the tree rooted at root is served at
+// PTRACE_SYSCALL stops. A task already running without them (resumed from
+// its group-stop, or created meanwhile) is interrupted to switch at its next
+// stop; one we hold switches when it resumes.
+void Tracer::UseSyscallStops(int32_t root) noexcept {
+  for (auto& [tid, t] : tracees_) {
+    if (t.attach_root != root) continue;
+    t.syscall_stops = true;
+    if (!t.call_seq) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+  }
 }
 
 void Tracer::StartDetach(int32_t root) noexcept {

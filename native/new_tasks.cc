@@ -51,8 +51,9 @@ void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
   if (ptrace(PTRACE_GETEVENTMSG, parent_tid, 0, &msg) != 0) return;
   pid_t child = static_cast<pid_t>(msg);
   bool thread = event == PTRACE_EVENT_CLONE && CloneMakesThread(parent_tid);
-  const Tracee creator = CreatorFlags(tracees_[parent_tid]);
-  int32_t parent = creator.tgid;
+  // Copies: Track() below may rehash the map.
+  const Lineage lineage = tracees_[parent_tid];
+  int32_t parent = tracees_[parent_tid].tgid;
   int32_t tgid = thread ? parent : child;
   if (auto done = early_exits_.find(child); done != early_exits_.end()) {
     // Came and went before this event: a process is announced and ends now.
@@ -60,14 +61,14 @@ void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
     early_exits_.erase(done);
     if (!thread) {
       Tracee& t = Track(child, tgid);
-      Inherit(t, creator);
+      static_cast<Lineage&>(t) = lineage;
       Announce(child, t, parent);
       OnExit(child, status);
     }
     return;
   }
   Tracee& t = Track(child, tgid);  // a no-op when the fallback resolved it already
-  Inherit(t, creator);
+  static_cast<Lineage&>(t) = lineage;
   Announce(child, t, parent);
   if (auto held = unborn_.find(child); held != unborn_.end()) {
     int status = held->second;
@@ -113,32 +114,12 @@ void Tracer::ResolveHeld(bool after_exit) noexcept {
     int status = it->second;
     it = unborn_.erase(it);
     bool known = creator != tracees_.end();
-    Tracee from;
-    if (known) from = CreatorFlags(creator->second);
+    const Lineage lineage = known ? creator->second : Lineage{};
     Tracee& t = Track(tid, tid);
-    if (known) Inherit(t, from);
+    static_cast<Lineage&>(t) = lineage;
     Announce(tid, t, known ? ppid : 0);
     HandleStatus(tid, status);
   }
-}
-
-// What a new task takes from the task that created it: the attached tree it
-// is in, and how it is served (a filter is inherited across clone and fork).
-Tracer::Tracee Tracer::CreatorFlags(const Tracee& c) noexcept {
-  Tracee f;
-  f.tgid = c.tgid;
-  f.attached = c.attached;
-  f.attach_root = c.attach_root;
-  f.syscall_stops = c.syscall_stops;
-  f.detaching = c.detaching;
-  return f;
-}
-
-void Tracer::Inherit(Tracee& t, const Tracee& from) noexcept {
-  t.attached = from.attached;
-  t.attach_root = from.attach_root;
-  t.syscall_stops = from.syscall_stops;
-  t.detaching = from.detaching;
 }
 
 void Tracer::Announce(pid_t tid, Tracee& t, int32_t parent) noexcept {

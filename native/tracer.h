@@ -126,16 +126,20 @@ class Tracer {
   const TracerStats& stats() const { return stats_; }
 
  private:
-  struct Tracee {
+  // What a new task takes from the task that created it: the attached tree
+  // it is in, and how it is served (a filter is inherited across clone and fork).
+  struct Lineage {
+    // Attached (attach.cc), not spawned: no EXITKILL, detached (not killed) at close.
+    bool attached = false;
+    int32_t attach_root = 0;     // the attached process whose tree this task is in
+    bool syscall_stops = false;  // served at PTRACE_SYSCALL stops: no filter (attach.h)
+    bool detaching = false;      // detach at the next stop we do not owe JS
+  };
+  struct Tracee : Lineage {
     int32_t tgid = 0;
     bool announced = false; // a new thread group reported to JS (kNewProcess)
     bool pre_exec = false;  // the spawned child before its execve: our code, not routed
     ChildImagePtr image;    // the spawned child before its execve: shares our memory (spawn.h)
-    // Attached (attach.cc), not spawned: no EXITKILL, detached (not killed) at close.
-    bool attached = false;
-    int32_t attach_root = 0;  // the attached process whose tree this task is in
-    bool syscall_stops = false;  // served at PTRACE_SYSCALL stops: no filter (attach.h)
-    bool detaching = false;      // detach at the next stop we do not owe JS
     bool group_stopped = false;  // in group-stop (PTRACE_LISTEN): kGroupStop reported
     uint64_t call_seq = 0;  // non-zero while JS owes an answer
     user_regs_struct regs{};
@@ -182,6 +186,7 @@ class Tracer {
   void SweepDetached() noexcept;
   void OnSyscallStop(pid_t tid, Tracee& t) noexcept;
   bool InjectPending(pid_t tid, Tracee& t) noexcept;
+  void UseSyscallStops(int32_t root) noexcept;
   void TraceEntry(pid_t tid, Tracee& t, uint64_t nr, const user_regs_struct& regs) noexcept;
   void TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexcept;
   bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
@@ -194,8 +199,6 @@ class Tracer {
   void ResolveHeld(bool after_exit) noexcept;
   Tracee& Track(pid_t tid, int32_t tgid) noexcept;
   void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
-  static Tracee CreatorFlags(const Tracee& creator) noexcept;
-  static void Inherit(Tracee& t, const Tracee& from) noexcept;
   void Emit(const TracerEvent& e) noexcept;
   void GroupStop(pid_t tid, Tracee& t, int sig) noexcept;
   void KillAll() noexcept;
