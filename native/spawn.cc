@@ -81,9 +81,18 @@ long InstallFilter(const std::vector<sock_filter>& insns, unsigned flags) noexce
   return r;
 }
 
+// exit 127, as libuv's children. A sealed filter can make exit_group fail
+// (inject=exit_group:error=...): then exit (we are the only thread), then a
+// fault, as glibc's _exit does; never a loop that spins before anyone's eyes.
+[[noreturn]] void ChildExit() noexcept {
+  Sys(SYS_exit_group, 127);
+  Sys(SYS_exit, 127);
+  for (;;) __builtin_trap();
+}
+
 [[noreturn]] void ChildFail(ChildImage& im, long neg_errno) noexcept {
   im.error.store(static_cast<int>(-neg_errno), std::memory_order_release);
-  for (;;) Sys(SYS_exit_group, 127);  // as libuv's children: the errno, then exit 127
+  ChildExit();
 }
 
 // The listener hand-over's child side (listener_handover.h).
@@ -203,7 +212,7 @@ void SetUpSignals(const ChildImage& im) noexcept {
   char go = 0;
   long n;
   while ((n = Sys(SYS_read, go_fd, Arg(&go), 1)) == -EINTR) {}
-  if (n != 1) for (;;) Sys(SYS_exit_group, 127);
+  if (n != 1) ChildExit();
   Sys(SYS_close, go_fd);
 
   bool installed = false;
@@ -307,9 +316,18 @@ SpawnResult SpawnTracee(SpawnRequest&& request) {
   // kernel gives a CLONE_VM child no robust-futex list and no rseq area of
   // ours (copy_process: futex_init_task, rseq_fork), so its exit touches
   // nothing of this process.
+  // The child starts with every signal blocked, the Waker's too: until
+  // SetUpSignals resets them it has our handlers, and one of them run there
+  // would write this process's memory and the tracer thread's errno. A Wake()
+  // meanwhile stays pending here and leaves the flag set (wake.h).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid = clone(ChildEntry, im->stack.get() + ChildImage::kStackSize, CLONE_VM | SIGCHLD, im.get());
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
-    int e = errno;
+    int e = clone_errno;
     close(go[0]);
     close(go[1]);
     return {-1, e, "clone", nullptr};

@@ -212,6 +212,14 @@ describe('exit status', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('sysstub: /etc/passwd: Permission denied\n');
   });
+
+  it('126 too when a sealed fault makes exit_group fail: the child, before its exec, still exits (it spun for ever)', async () => {
+    // The sealed filter goes in before the exec attempts, so the child's own exit_group gets EPERM.
+    const r = await runCliRaw(['run', '-e', 'inject=exit_group:error=EPERM', '--', '/etc/passwd'], { killMs: 10_000 });
+    expect(r.hung).toBe(false);
+    expect(r.exitCode).toBe(126);
+    expect(r.stderr.toString()).toBe('sysstub: /etc/passwd: Permission denied\n');
+  });
 });
 
 describe('-m streams', () => {
