@@ -245,16 +245,16 @@ export class Supervisor extends EventEmitter implements RouteHost {
     await Promise.all(attached.map((c) => c.detach()));
   }
 
-  /**
-   * Kill every spawned process, detach every attached one, and stop the tracer
-   * thread. Calls in flight are aborted (an attached process's run natively).
-   * Resolves when everything is reaped.
-   */
   /** `await using sup = new Supervisor()`: closed at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
+  /**
+   * Kill every spawned process, detach every attached one, and stop the tracer
+   * thread. Calls in flight are aborted (an attached process's run natively).
+   * Resolves when everything is reaped.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
