@@ -14,7 +14,18 @@
   },
   "targets": [
     {
+      # The spawned child's code between clone and execve (native/spawn_child.h):
+      # it runs on a heap stack in our memory and must call nothing, so it is
+      # compiled without the stack protector (__stack_chk_fail; Debian's and
+      # Ubuntu's compilers may turn it on by default).
+      "target_name": "sysstub_child",
+      "type": "static_library",
+      "sources": ["native/spawn_child.cc"],
+      "cflags_cc": ["-fPIC", "-fno-stack-protector"]
+    },
+    {
       "target_name": "sysstub",
+      "dependencies": ["sysstub_child"],
       "sources": [
         "native/addon.cc",
         "native/binding.cc",

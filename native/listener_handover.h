@@ -19,7 +19,7 @@ struct ListenerMessage {
 };
 
 // Child side: the message for fd (< 0: no listener, `why` says why), ready
-// for sendmsg(2). The child sends it with a raw system call (spawn.cc).
+// for sendmsg(2). The child sends it with a raw system call (spawn_child.cc).
 struct ListenerSend {
   ListenerMessage m;
   iovec iov{&m, sizeof m};

@@ -4,7 +4,7 @@
 // in the same loop iteration, and answered with SECCOMP_IOCTL_NOTIF_SEND.
 // No tracer thread and no thread hop on this path.
 //
-// The filter asks for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (spawn.cc), so a
+// The filter asks for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (spawn_child.cc), so a
 // received call waits for its answer through every signal but a fatal one
 // and no answer is ever dropped. A signal that comes while a handler is still
 // working is the supervisor's to deliver: lib/ watches the signals pending

@@ -9,8 +9,9 @@
 // the tracer thread runs: measured on the 2-CPU VM, 15 ms per spawn of
 // /bin/true against 7 ms with CLONE_VM. What that costs: everything the child
 // reads stays alive until the exec (ChildImage, owned by the tracer until the
-// exec event or the reaping), and the child makes raw system calls only: it
-// shares the tracer thread's TLS, where glibc's wrappers would write errno.
+// exec event or the reaping), and the child's code calls nothing, not even
+// glibc: it shares the tracer thread's TLS, where glibc's wrappers would write
+// errno (spawn_child.h, compiled apart).
 //
 // What the program inherits is exactly what the request says, never what Node
 // left behind: Node resets every signal disposition and the mask at start-up,
