@@ -7,16 +7,18 @@ import { pathToFileURL } from 'node:url';
 import { safeText } from './call.js';
 import { UsageError } from './cli-flags.js';
 import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
-import { builtinModules, loadBuiltinModule } from './modules/index.js';
+import { BUILTIN_MODULES, isBuiltinModuleName } from './modules/names.js';
 import { StubTable } from './stub-table.js';
 
 /** -m NAME|PATH: a built-in module, or a .js/.mjs/.ts file whose default export is a module. */
 export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinition> {
-  const builtin = loadBuiltinModule(ref);
-  if (builtin) return builtin;
+  if (isBuiltinModuleName(ref)) {
+    const { loadBuiltinModule } = await import('./modules/index.js');
+    return loadBuiltinModule(ref)!;
+  }
   const looksLikePath = ref.includes('/') || /\.(m?js|ts|mts)$/.test(ref);
   if (!looksLikePath) {
-    throw new UsageError(`unknown module "${ref}" (built-in: ${Object.keys(builtinModules).join(', ')}; or a path to a .js/.mjs/.ts file)`);
+    throw new UsageError(`unknown module "${ref}" (built-in: ${Object.keys(BUILTIN_MODULES).join(', ')}; or a path to a .js/.mjs/.ts file)`);
   }
   const file = path.resolve(ref);
   if (!fs.existsSync(file)) throw new UsageError(`module file ${ref} not found`);
@@ -78,7 +80,7 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
  * module file its stack points into when it has one, and the program goes on.
  */
 export function containRejections(refs: readonly string[]): void {
-  const files = refs.filter((r) => !loadBuiltinModule(r)).map((ref) => ({ ref, file: path.resolve(ref) }));
+  const files = refs.filter((r) => !isBuiltinModuleName(r)).map((ref) => ({ ref, file: path.resolve(ref) }));
   process.on('unhandledRejection', (reason) => {
     const e = reason as Error | undefined;
     const isError = e instanceof Error;

@@ -9,19 +9,18 @@ import os from 'node:os';
 import { cliInteger, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, UsageError, type RunFlags } from './cli-flags.js';
 import { loadDecoder, parseExpressions, traceAlign, traceFormat, traceOutput, traceStrsize } from './cli-expr.js';
 import { containRejections, loadModuleRef } from './cli-modules.js';
-import { attachedReportFile, callsBySlot, readReportFile, reportOutput, wantsReport } from './cli-report.js';
-import { builtinModules, builtinSlots } from './modules/index.js';
-import { StubTable } from './stub-table.js';
-import { allSyscalls, syscallByNr } from './syscalls/index.js';
+import { attachedReportFile, reportOutput, wantsReport } from './cli-report.js';
+import { BUILTIN_MODULES } from './modules/names.js';
+import type { StubTable } from './stub-table.js';
 import { strerror } from './errno.js';
 import { MAX_SAFE } from './integers.js';
+import { packageVersion } from './package-root.js';
 import { inheritedSpawnOptions, rawArgvTail, rawEnviron, takeInherited, type Inherited } from './inherited.js';
 import type { Supervisor as SupervisorT, SupervisorOptions } from './supervisor.js';
 
 export { UsageError } from './cli-flags.js';
 export { loadModuleRef } from './cli-modules.js';
 
-const VERSION = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
 
 function collect(v: string, prev: string[]): string[] {
@@ -221,6 +220,10 @@ async function cmdAttach(pidArgs: string[], flags: RunFlags & { attachRoute?: st
 type TableFlags = Pick<RunFlags, 'module' | 'stub'> & { json?: boolean; wired?: boolean; report?: string };
 
 async function cmdTable(flags: TableFlags): Promise<number> {
+  // Only `table` needs these: `run` starts without them (README "Performance").
+  const [{ callsBySlot, readReportFile }, { builtinSlots }, { StubTable }, { allSyscalls, syscallByNr }] = await Promise.all([
+    import('./cli-report.js'), import('./modules/index.js'), import('./stub-table.js'), import('./syscalls/index.js'),
+  ]);
   const modules = [];
   for (const ref of flags.module) modules.push(await loadModuleRef(ref));
   const calls = flags.report === undefined ? undefined : callsBySlot(readReportFile(flags.report));
@@ -269,7 +272,7 @@ function buildProgram(): Command {
   program
     .name('sysstub')
     .description('Run a program under ptrace + seccomp with its stub system calls routed to modules')
-    .version(VERSION, '-V, --version')
+    .version(packageVersion, '-V, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -277,7 +280,7 @@ function buildProgram(): Command {
 
   const slotOptions = (cmd: Command) =>
     cmd
-      .option('-m, --module <name|path>', `load a module: built-in (${Object.keys(builtinModules).join(', ')}) or a .js/.mjs/.ts file (repeatable)`, collect, [])
+      .option('-m, --module <name|path>', `load a module: built-in (${Object.keys(BUILTIN_MODULES).join(', ')}) or a .js/.mjs/.ts file (repeatable)`, collect, [])
       .option('--stub <name|nr>', 'wire one more slot: a syscall name or number, 0..1023 (repeatable)', collect, []);
 
   const runOptions = (cmd: Command) => slotOptions(cmd)

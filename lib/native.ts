@@ -1,9 +1,10 @@
 // Typed access to the native addon (build/Release/sysstub.node, or $SYSSTUB_ADDON). Loaded
 // lazily so that `sysstub --help` works without it; a missing addon is
 // reported with every path that was tried.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { packageRoot } from './package-root.js';
 import type { NotifAnswer } from './routes/notif.js';
 import type { Answer } from './routes/ptrace.js';
 
@@ -177,12 +178,19 @@ export interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The libc tag of the prebuilt binary this Node can load (scripts/prebuild.mjs names them so). */
+/**
+ * The C library Node runs on, from the dynamic loader mapped into this
+ * process (/proc/self/maps): musl's is ld-musl-*. Cheap, unlike
+ * process.report.getReport() (a whole diagnostic report: ~7 ms at start-up).
+ */
 function libc(): 'glibc' | 'musl' {
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+  try {
+    return /\/ld-musl-[^/\n]*$/m.test(fs.readFileSync('/proc/self/maps', 'utf8')) ? 'musl' : 'glibc';
+  } catch {
+    return 'glibc';
+  }
 }
 
 /**
@@ -193,13 +201,15 @@ function libc(): 'glibc' | 'musl' {
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
-  const candidates = [
-    ...(process.env.SYSSTUB_ADDON ? [path.resolve(process.env.SYSSTUB_ADDON)] : []),
-    ...['build/Release', 'build/Debug'].map((dir) => path.join(packageRoot, dir, 'sysstub.node')),
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, `node.napi.${libc()}.node`),
+  // The prebuilt's name is worked out only when no local build loads.
+  const candidates: (() => string)[] = [
+    ...(process.env.SYSSTUB_ADDON ? [() => path.resolve(process.env.SYSSTUB_ADDON!)] : []),
+    ...['build/Release', 'build/Debug'].map((dir) => () => path.join(packageRoot, dir, 'sysstub.node')),
+    () => path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, `node.napi.${libc()}.node`),
   ];
   const tried: string[] = [];
-  for (const p of candidates) {
+  for (const candidate of candidates) {
+    const p = candidate();
     try {
       addon = require(p) as NativeAddon;
       return addon;

@@ -2,15 +2,16 @@
 import type { Module } from '../module.js';
 import { parseSyscallRef } from '../syscalls/index.js';
 import { streams } from './streams.js';
+import { BUILTIN_MODULES, isBuiltinModuleName, type BuiltinModuleName } from './names.js';
 export { faults } from './faults.js';
 export type { FaultSpec, FaultCall, FaultKey } from './faults.js';
 
-export const builtinModules: Readonly<Record<string, { description: string; create: () => Module }>> = {
-  streams: { description: 'STREAMS getpmsg/putpmsg on pipes and FIFOs', create: streams },
+export const builtinModules: Readonly<Record<BuiltinModuleName, { description: string; create: () => Module }>> = {
+  streams: { description: BUILTIN_MODULES.streams, create: streams },
 };
 
 export function loadBuiltinModule(name: string): Module | undefined {
-  return Object.hasOwn(builtinModules, name) ? builtinModules[name].create() : undefined;
+  return isBuiltinModuleName(name) ? builtinModules[name].create() : undefined;
 }
 
 /** The built-in modules that fill each slot, by number (`sysstub table`'s BUILTIN column). */
