@@ -46,6 +46,27 @@ function impliesTrace(flags: RunFlags): boolean {
     flags.format !== undefined || (flags.json === true && !wantsReport(flags)) || flags.stringLimit !== undefined || flags.columns !== undefined || flags.quiet > 0;
 }
 
+/** makedev(1, 3) as stat(2) reports it (new_encode_dev): the null device. */
+const DEV_NULL_RDEV = 0x103;
+
+/**
+ * Whether the trace text would go nowhere: -o /dev/null, or stderr on
+ * /dev/null without -o. Then no call is decoded and no tracee memory is
+ * captured for it (the tracer's captures cost a process_vm_readv per
+ * argument); the calls are still stopped at and reported, as strace does.
+ */
+export function traceDiscarded(flags: RunFlags): boolean {
+  try {
+    const st = flags.output !== undefined ? fs.statSync(flags.output) : fs.fstatSync(2);
+    return st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV;
+  } catch {
+    return false; // -o FILE not there yet: it is created, and written
+  }
+}
+
+/** Whether trace lines need each call's decoded text: not for -c (counts only), nor for a discarded trace. */
+export const traceNeedsText = (flags: RunFlags): boolean => flags.summaryOnly !== true && !traceDiscarded(flags);
+
 /** Wire the supervisor's trace events to strace-style output (-o, -c, -t, -T, --format), when it traces. */
 export async function traceOutput(sup: SupervisorT, flags: RunFlags, traced: boolean): Promise<(() => void) | undefined> {
   if (!traced) return undefined;
@@ -58,6 +79,15 @@ export async function traceOutput(sup: SupervisorT, flags: RunFlags, traced: boo
     } catch (err) {
       throw new UsageError(`-o ${flags.output}: ${(err as Error).message}`);
     }
+  }
+  if (!traceNeedsText(flags)) {
+    // Only the -c table is written, or nothing is kept: no line is made.
+    const out = new TraceOutput({ fd, format, timestamps: 0, durations: false, summary: true, formatCall: rawFormatter, align: 0, quiet: 2 });
+    if (flags.summaryOnly) sup.on('syscall', (e: SyscallEvent) => out.syscall(e));
+    return () => {
+      if (flags.summaryOnly) out.finish();
+      if (fd !== 2) fs.closeSync(fd);
+    };
   }
   const decode = await loadDecoder();
   const strsize = traceStrsize(flags);

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
 import { cliInteger, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, UsageError, type RunFlags } from './cli-flags.js';
-import { loadDecoder, parseExpressions, traceAlign, traceFormat, traceOutput, traceStrsize } from './cli-expr.js';
+import { loadDecoder, parseExpressions, traceNeedsText, traceAlign, traceFormat, traceOutput, traceStrsize } from './cli-expr.js';
 import { containRejections, loadModuleRef } from './cli-modules.js';
 import { attachedReportFile, reportOutput, wantsReport } from './cli-report.js';
 import { BUILTIN_MODULES } from './modules/names.js';
@@ -63,7 +63,8 @@ async function makeSupervisor(flags: RunFlags): Promise<{ sup: SupervisorT; trac
         if (err instanceof ExprError) throw new UsageError(`bad trace set: ${err.message}`);
         throw err;
       }
-      const decode = await loadDecoder();
+      // What the trace text is decoded from: nothing when no text is made.
+      const decode = traceNeedsText(flags) ? await loadDecoder() : undefined;
       const strsize = traceStrsize(flags);
       trace = { syscalls, capture: decode ? (nr) => decode.captureSpec(nr, { strsize }) : () => [] };
     }

@@ -24,7 +24,8 @@ export type NativeEvent =
   | { type: 'groupStop'; pid: number; tid: number; signal: number }
   /** A signal sent to this process, relayed (relaySignals): sent to `delivered` of `targets` processes (the others had it already). */
   | { type: 'relayed'; pid: number; tid: number; signal: number; delivered: number; targets: number }
-  | { type: 'syscall'; pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; emulated: boolean; entryNs: bigint; exitNs: bigint; mem: Buffer };
+  /** A run of traced calls, packed (lib/trace/records.ts). */
+  | { type: 'syscalls'; records: Buffer };
 
 export interface NativeSpawnOptions {
   /** Bytes (or UTF-8 text): searched in envp's PATH like execvp when it has no '/'. */

@@ -20,6 +20,7 @@ import { closeParentEnds, emptyStdio, parentStreams, prepareStdio, stdioEntries 
 import { StubTable } from './stub-table.js';
 import { StubReportCounter, type StubReport } from './stub-report.js';
 import { parseSyscallSet } from './faults/expr.js';
+import { SyscallRecords } from './trace/records.js';
 import { nativeCapture, toSyscallEvent, type CaptureSpec, type SyscallEvent } from './trace/events.js';
 import { checkOptions, type RouteOption, type SupervisorOptions, type SupervisorStats } from './supervisor-options.js';
 
@@ -356,10 +357,17 @@ export class Supervisor extends EventEmitter implements RouteHost {
         return this.ptrace.onCancel(e);
       case 'exitStop':
         return this.ptrace.onExitStop(e);
-      case 'syscall': {
-        const ev = toSyscallEvent(e, this.captures.get(e.nr) ?? [], this.ptrace.handledBy(e));
-        this.emit('syscall', ev);
-        this.tree.childOf(e.pid)?.emit('syscall', ev);
+      case 'syscalls': {
+        const all = this.listenerCount('syscall') > 0;
+        for (const r = new SyscallRecords(e.records); r.next(); ) {
+          const handledBy = this.ptrace.handledBy(r); // always: it also forgets the answer it noted
+          // Made only for someone who listens: a trace nobody reads costs its stops, not its objects.
+          const child = this.tree.childOf(r.pid);
+          if (!all && (child?.listenerCount('syscall') ?? 0) === 0) continue;
+          const ev = toSyscallEvent(r.record(), this.captures.get(r.nr) ?? [], handledBy);
+          this.emit('syscall', ev);
+          child?.emit('syscall', ev);
+        }
         return;
       }
       case 'newProcess':

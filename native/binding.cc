@@ -206,16 +206,55 @@ void TracerWrap::Shutdown() {
   tsfn_.Abort();
 }
 
+// Traced calls cross as packed records, one buffer per run of them, not an
+// object each (a dozen named properties, nine BigInts and a Buffer per call
+// cost the main thread more than the two stops the call cost the tracer).
+// Layout, read by lib/trace/records.ts (kept in step by the trace tests):
+//   i32 pid, i32 tid, i32 nr, u32 flags (1: unfinished, 2: emulated),
+//   u32 mem length, u32 0, u64 args[6], i64 ret, i64 entry ns, i64 exit ns,
+//   then the captured memory, padded to 8 bytes. Little-endian, 96-byte head.
+namespace {
+constexpr size_t kSyscallRecordHead = 96;
+
+void PackSyscall(const TracerEvent& e, std::string* out) {
+  size_t at = out->size();
+  size_t padded = (e.mem.size() + 7) & ~size_t{7};
+  out->resize(at + kSyscallRecordHead + padded);
+  char* p = out->data() + at;
+  uint32_t flags = (e.unfinished ? 1u : 0u) | (e.emulated ? 2u : 0u);
+  uint32_t head32[6] = {static_cast<uint32_t>(e.pid), static_cast<uint32_t>(e.tid), static_cast<uint32_t>(e.nr),
+                        flags, static_cast<uint32_t>(e.mem.size()), 0};
+  memcpy(p, head32, sizeof head32);
+  memcpy(p + 24, e.args, sizeof e.args);
+  int64_t tail[3] = {e.ret, e.entry_ns, e.exit_ns};
+  memcpy(p + 72, tail, sizeof tail);
+  memcpy(p + kSyscallRecordHead, e.mem.data(), e.mem.size());
+}
+}  // namespace
+
 // Runs on the main thread. Drains every event queued so far into one array.
 void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
   if (!env || !self->tracer_) return;
   std::vector<TracerEvent> events = self->tracer_->TakeEvents();
   if (events.empty()) return;
-  Napi::Array arr = Napi::Array::New(env, events.size());
-  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscall", "exitStop", "relayed", "detached", "groupStop"};
+  Napi::Array arr = Napi::Array::New(env);
+  uint32_t n = 0;
+  static const char* kTypes[] = {"call", "exec", "exit", "spawnError", "cancel", "signal", "newProcess", "syscalls", "exitStop", "relayed", "detached", "groupStop"};
   static_assert(sizeof kTypes / sizeof kTypes[0] == TracerEvent::kGroupStop + 1, "one name per TracerEvent::Type");
+  std::string records;
   for (size_t i = 0; i < events.size(); i++) {
     const TracerEvent& e = events[i];
+    if (e.type == TracerEvent::kSyscall) {
+      // A run of traced calls: { type: 'syscalls', records } (order kept with the other events).
+      PackSyscall(e, &records);
+      if (i + 1 < events.size() && events[i + 1].type == TracerEvent::kSyscall) continue;
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("type", kTypes[e.type]);
+      o.Set("records", Napi::Buffer<char>::Copy(env, records.data(), records.size()));
+      arr.Set(n++, o);
+      records.clear();
+      continue;
+    }
     Napi::Object o = Napi::Object::New(env);
     o.Set("type", kTypes[e.type]);
     o.Set("pid", e.pid);
@@ -264,21 +303,10 @@ void TracerWrap::Deliver(Napi::Env env, Napi::Function fn, TracerWrap* self) {
         o.Set("delivered", e.delivered);
         o.Set("targets", e.targets);
         break;
-      case TracerEvent::kSyscall: {
-        o.Set("nr", e.nr);
-        Napi::Array args = Napi::Array::New(env, 6);
-        for (uint32_t k = 0; k < 6; k++) args.Set(k, Napi::BigInt::New(env, e.args[k]));
-        o.Set("args", args);
-        o.Set("ret", Napi::BigInt::New(env, e.ret));
-        o.Set("unfinished", e.unfinished);
-        o.Set("emulated", e.emulated);
-        o.Set("entryNs", Napi::BigInt::New(env, e.entry_ns));
-        o.Set("exitNs", Napi::BigInt::New(env, e.exit_ns));
-        o.Set("mem", Napi::Buffer<char>::Copy(env, e.mem.data(), e.mem.size()));
+      case TracerEvent::kSyscall:  // packed above
         break;
-      }
     }
-    arr.Set(static_cast<uint32_t>(i), o);
+    arr.Set(n++, o);
   }
   // The dispatcher in JS catches everything itself; a throw here would be
   // swallowed by Node with only a warning and leave tracees stopped.

@@ -29,12 +29,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <ctime>
 #include <sys/user.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "attach.h"
+#include "event_batch.h"
 #include "seccomp_filter.h"
 #include "signal_relay.h"
 #include "slot_table.h"
@@ -44,32 +46,6 @@
 #include "watchdog.h"
 
 namespace sysstub {
-
-struct TracerEvent {
-  enum Type : uint8_t { kCall, kExec, kExit, kSpawnError, kCancel, kSignal, kNewProcess, kSyscall, kExitStop, kRelayed, kDetached, kGroupStop };
-  Type type;
-  explicit TracerEvent(Type t = kCall) : type(t) {}
-  int32_t pid = 0;   // thread group id
-  int32_t tid = 0;
-  int32_t nr = 0;    // kCall, kSyscall: the syscall number
-  int32_t code = 0;  // kExit: exit code or -1 (killed)
-  int32_t error = 0;  // kSpawnError: errno of the failed step
-  int32_t signal = 0;  // kExit: terminating signal or 0; kSignal, kRelayed: the signal; kGroupStop: the stop signal, 0: continued
-  int32_t parent = 0;  // kNewProcess: the parent's thread group (0: unknown)
-  bool first_exec = false;  // kExec: the spawned child's own execve of the program
-  int32_t delivered = 0;  // kRelayed: to how many processes it was sent (0: none left, or all had it)
-  int32_t targets = 0;    // kRelayed: how many processes it was for
-  bool core = false;
-  uint64_t seq = 0;  // kCall/kCancel: identifies the stop the answer is for
-  uint64_t args[6] = {};
-  // kSyscall: a traced call, finished (or not: unfinished when its thread died
-  // in it, exit_group), with times (CLOCK_REALTIME ns) and captured memory.
-  int64_t ret = 0;
-  bool unfinished = false;
-  bool emulated = false;  // answered without running it: ret is a handler's or a constant's, not the kernel's
-  int64_t entry_ns = 0, exit_ns = 0;
-  std::string mem;
-};
 
 struct TracerStats {
   std::atomic<uint64_t> stops{0}, seccomp_stops{0}, handler_calls{0}, native_answers{0},
@@ -200,6 +176,12 @@ class Tracer {
   Tracee& Track(pid_t tid, int32_t tgid) noexcept;
   void Announce(pid_t tid, Tracee& t, int32_t parent) noexcept;
   void Emit(const TracerEvent& e) noexcept;
+  // The flush timer (event_batch.h): deferred events reach JS within
+  // EventBatch::kFlushDelayMs. A POSIX timer that sends the wake signal to
+  // this thread (SIGEV_THREAD_ID): it interrupts wait4 as Wake() does.
+  void StartFlushTimer() noexcept;
+  void ArmFlush() noexcept;
+  void FlushDue(bool now) noexcept;  // wakes JS for deferred events when due (or now)
   void GroupStop(pid_t tid, Tracee& t, int sig) noexcept;
   void KillAll() noexcept;
   void DrainRelayed() noexcept;
@@ -245,8 +227,11 @@ class Tracer {
   // first stop after SIGCONT. By thread group. Tracer thread only.
   std::unordered_map<pid_t, std::vector<sock_filter>> pending_filters_;
   std::vector<pid_t> detached_;  // detached since the last sweep (SweepDetached)
-  std::mutex events_mu_;
-  std::vector<TracerEvent> events_;
+  EventBatch batch_;
+  timer_t flush_timer_{};
+  bool flush_timer_ok_ = false;  // tracer thread only, as are the two below
+  bool flush_armed_ = false;
+  int64_t flush_due_ns_ = 0;     // CLOCK_MONOTONIC
   TracerStats stats_;
 };
 

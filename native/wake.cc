@@ -46,8 +46,11 @@ namespace sysstub {
 namespace {
 
 void OnWakeSignal(int signo, siginfo_t* info, void* ctx) {
-  // Sent by someone else than a Waker (kill -39 to sysstub): for the program.
-  if (!(info->si_code == SI_TKILL && info->si_pid == getpid())) {
+  // Sent by someone else than a Waker or the tracer's own flush timer
+  // (SI_TIMER: only a timer of this process sends that; tracer.cc) (kill -39
+  // to sysstub): for the program.
+  bool ours = (info->si_code == SI_TKILL && info->si_pid == getpid()) || info->si_code == SI_TIMER;
+  if (!ours) {
     if (SignalRelay::active()) SignalRelay::Record(signo, info);
     return;
   }

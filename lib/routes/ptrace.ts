@@ -124,7 +124,7 @@ export class PtraceRoute {
    * answered), a native constant's (the tracer says it answered without
    * running the call), or the kernel's (null).
    */
-  handledBy(e: Extract<NativeEvent, { type: 'syscall' }>): string | null {
+  handledBy(e: { readonly tid: number; readonly nr: number; readonly emulated: boolean }): string | null {
     const noted = this.answers.get(e.tid);
     if (noted && noted.nr === e.nr) {
       this.answers.delete(e.tid);

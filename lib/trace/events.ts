@@ -5,6 +5,7 @@ import { CaptureKind, CaptureLen, type NativeCapture } from '../native.js';
 import { errnoName } from '../errno.js';
 import { syscallName } from '../syscalls/index.js';
 
+import type { NativeSyscall } from './records.js';
 import type { CaptureSpec } from './types.js';
 
 export type { CaptureSpec };
@@ -55,7 +56,7 @@ function parseCaptures(blob: Uint8Array, specs: readonly CaptureSpec[]): Map<str
 
 /** The native event as a SyscallEvent. */
 export function toSyscallEvent(
-  e: { pid: number; tid: number; nr: number; args: bigint[]; ret: bigint; unfinished: boolean; entryNs: bigint; exitNs: bigint; mem: Uint8Array },
+  e: NativeSyscall,
   specs: readonly CaptureSpec[],
   handledBy: string | null = null,
 ): SyscallEvent {
