@@ -3,8 +3,8 @@
 // uv_async write and, with the tracer on the other CPU, a cross-CPU IPI and
 // the main thread's way back from idle: measured on the 2-CPU VM, 20-25 us of
 // main-thread time each, more than the two ptrace stops of a traced call.
-// So events that nothing waits for (traced calls: TracerEvent::kSyscall) do
-// not wake JS: they wait in the queue until an event that needs JS comes (a
+// So events that nothing waits for (TracerEvent::Deferrable: traced calls,
+// new processes, signal deliveries, later execs) do not wake JS: they wait in the queue until an event that needs JS comes (a
 // handler call, an exit: it carries them along, in order), until kMaxDeferred
 // have gathered, or until the flush timer (kFlushDelayMs) goes off.
 #pragma once
@@ -29,7 +29,7 @@ class EventBatch {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(e);
     if (announced_) return Then::kNothing;
-    if (e.type != TracerEvent::kSyscall || events_.size() >= kMaxDeferred) {
+    if (!e.Deferrable() || events_.size() >= kMaxDeferred) {
       announced_ = true;
       return Then::kWake;
     }

@@ -305,11 +305,18 @@ Tracer::Tracee& Tracer::Track(pid_t tid, int32_t tgid) noexcept {
 
 void Tracer::Run() noexcept {
   waker_.BindToCurrentThread();
-  // Only the wake signal may interrupt this thread; process-directed signals
-  // (SIGINT, SIGCHLD...) go to Node's threads.
+  // Only the wake signal and SIGCHLD may interrupt this thread; the other
+  // process-directed signals (SIGINT...) go to Node's threads. SIGCHLD: the
+  // kernel sends one for every exit of a traced thread, and for every stop
+  // unless SA_NOCLDSTOP (QuietStopNotifications), to this thread first (the
+  // tracees' parent: complete_signal tries the target thread before the
+  // others). Blocked here it went to Node's main thread, a wake-up per exit
+  // of every short thread; unblocked, a SIG_DFL SIGCHLD is dropped when sent
+  // (sig_ignored), and a handler (libuv's) runs here: wait4 sees EINTR.
   sigset_t mask;
   sigfillset(&mask);
   sigdelset(&mask, Waker::Signal());
+  sigdelset(&mask, SIGCHLD);
   pthread_sigmask(SIG_SETMASK, &mask, nullptr);
   StartFlushTimer();
 

@@ -32,6 +32,14 @@ struct TracerEvent {
   bool emulated = false;  // answered without running it: ret is a handler's or a constant's, not the kernel's
   int64_t entry_ns = 0, exit_ns = 0;
   std::string mem;
+
+  // Whether JS may hear of it late (event_batch.h): nothing waits for it.
+  // Calls, cancels, exits, spawn errors, relayed signals, group-stops and
+  // detaches are answered, awaited or acted on at once; the first exec
+  // completes a spawn.
+  bool Deferrable() const {
+    return type == kSyscall || type == kSignal || type == kNewProcess || (type == kExec && !first_exec);
+  }
 };
 
 }  // namespace sysstub

@@ -30,14 +30,19 @@ afterEach(async () => {
 /**
  * A program started natively, with a line reader on its stdout. Through sh:
  * a child of this process cannot be attached (lib/attach.ts), so it is sh's,
- * which prints its pid first and waits for it. (A job in the background
- * gets /dev/null as stdin first: the pipe goes through fd 3.)
+ * which says its pid on fd 3 and waits for it. (A job in the background
+ * gets /dev/null as stdin first: the pipe goes through fd 4.)
  */
 async function start(file: string, args: string[]) {
-  const sh = spawn('sh', ['-c', 'exec 3<&0; "$@" <&3 3<&- & echo $!; wait $!', 'sh', file, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // The pid comes on its own pipe (fd 3): on stdout the program, which runs
+  // as soon as sh forks it, could write before sh's echo (it did).
+  const sh = spawn('sh', ['-c', 'exec 4<&0; "$@" <&4 4<&- 3>&- & echo $! >&3; exec 3>&-; wait $!', 'sh', file, ...args], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] });
   started.push(sh);
   const t = lineReader(sh);
-  const pid = Number(await t.line(-1));
+  let said = '';
+  for await (const d of sh.stdio[3] as NodeJS.ReadableStream) said += d;
+  const pid = Number(said.trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`sh did not say the program's pid (${JSON.stringify(said)})`);
   killAtEnd.push(pid);
   return { ...t, pid };
 }
@@ -54,10 +59,10 @@ function lineReader(p: ChildProcess) {
     wake?.();
   });
   p.stdout!.on('end', () => wake?.());
-  // Line -1 is the pid sh printed; the program's lines are 0...
+  // The program's lines, 0...
   const line = async (n: number) => {
-    while (lines.length <= n + 1 && p.stdout!.readable) await new Promise<void>((r) => (wake = r));
-    return lines[n + 1];
+    while (lines.length <= n && p.stdout!.readable) await new Promise<void>((r) => (wake = r));
+    return lines[n];
   };
   let asked = 0;
   const ask = async (cmd: string) => {
@@ -65,7 +70,7 @@ function lineReader(p: ChildProcess) {
     return line(asked++);
   };
   const ended = once(p, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  return { p, output: () => lines.slice(1), line, ask, ended };
+  return { p, output: () => [...lines], line, ask, ended };
 }
 
 function supervisor(...args: ConstructorParameters<typeof Supervisor>) {
