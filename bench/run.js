@@ -30,9 +30,11 @@ const ONLY = opt('--only', '')?.split(',').filter(Boolean) ?? [];
 // ---- build the references ---------------------------------------------------
 
 fs.mkdirSync(out, { recursive: true });
-for (const name of ['target', 'filter_ref']) {
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', path.join(out, name), path.join(root, 'bench', 'c', `${name}.c`)], { stdio: 'inherit' });
+for (const name of ['target', 'filter_ref', 'machine_facts', 'cputime', 'threads']) {
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-pthread', '-o', path.join(out, name), path.join(root, 'bench', 'c', `${name}.c`)], { stdio: 'inherit' });
 }
+const cputime = path.join(out, 'cputime');
+const threads = path.join(out, 'threads');
 const target = path.join(out, 'target');
 const ref = path.join(out, 'filter_ref');
 const modFile = (name, text) => {
@@ -82,6 +84,14 @@ async function perCall(cmd, args, expect) {
 
 const sysstub = (...args) => [process.execPath, [cli, 'run', ...args]];
 
+/** Wall and CPU (user + system, the command and every descendant it reaped) ms of a command (bench/c/cputime.c). */
+async function timed(cmd, args) {
+  const file = path.join(out, `cputime.${process.pid}`);
+  await exec(cputime, [file, cmd, ...args]);
+  const [wall, user, sys] = fs.readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+  return { wall, cpu: user + sys };
+}
+
 /**
  * ns per call of the target attached by `sysstub attach -m mod` before its
  * loop: started by sh (a process cannot attach its own child: lib/attach.ts),
@@ -114,6 +124,9 @@ function attached(mod, nr, n, expect) {
 const extraStubs = Array.from({ length: 23 }, (_, i) => ['--stub', String(400 + i)]).flat(); // 17 kernel stubs + 23 = 40 slots
 const traceWorkload = ['sh', '-c', 'tar cf - /usr/include/linux 2>/dev/null | wc -c >/dev/null'];
 const workload = ['sh', '-c', 'for i in $(seq 24); do tar cf - /usr/include 2>/dev/null | wc -c; done >/dev/null'];
+const forkWorkload = ['sh', '-c', 'for i in $(seq 1000); do /bin/true; done'];
+const traceA = () => timed(process.execPath, [cli, 'run', '-e', 'trace=all', '-o', '/dev/null', '--', ...traceWorkload]);
+const traceB = () => timed('strace', ['-f', '-o', '/dev/null', ...traceWorkload]);
 
 /** Each row: A (sysstub) / B (reference), a unit, and the target ratio. */
 const rows = [
@@ -154,15 +167,36 @@ const rows = [
     b: () => perCall(...sysstub('-m', h42, '--', target, '181', '20000'), 42),
   },
   {
-    id: 'whole program', what: `a real workload with no trapped calls (24 times tar c /usr/include piped to wc -c) under sysstub run -m streams / native`, unit: 'ms', target: 1.03,
+    id: 'whole program', what: `a real workload with no trapped calls (24 times tar c /usr/include piped to wc -c) under sysstub run -m streams / native`, unit: 'ms', target: 1.05,
     a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', ...workload])).ms,
     b: async () => (await exec(workload[0], workload.slice(1))).ms,
   },
   {
-    id: 'trace', what: `a traced workload (tar c /usr/include/linux piped to wc -c) under sysstub run -e trace=all -o /dev/null / strace -f -o /dev/null`, unit: 'ms', target: 1.0,
+    id: 'fork-heavy', what: 'a shell loop of 1000 /bin/true under sysstub run -m streams / native', unit: 'ms', target: null,
+    a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', ...forkWorkload])).ms,
+    b: async () => (await exec(forkWorkload[0], forkWorkload.slice(1))).ms,
+  },
+  {
+    id: 'thread-heavy', what: '20000 short threads, one after another (bench/c/threads.c), under sysstub run -m streams / native', unit: 'ms', target: null,
+    a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', threads, '20000'])).ms,
+    b: async () => (await exec(threads, ['20000'])).ms,
+  },
+  {
+    id: 'trace', what: `a traced workload (tar c /usr/include/linux piped to wc -c) under sysstub run -e trace=all -o /dev/null / strace -f -o /dev/null: wall time`, unit: 'ms', target: 0.8,
     skip: haveStrace ? undefined : 'strace not installed',
-    a: async () => (await exec(process.execPath, [cli, 'run', '-e', 'trace=all', '-o', '/dev/null', '--', ...traceWorkload])).ms,
-    b: async () => (await exec('strace', ['-f', '-o', '/dev/null', ...traceWorkload])).ms,
+    a: async () => (await traceA()).wall,
+    b: async () => (await traceB()).wall,
+  },
+  {
+    id: 'trace cpu', what: 'the same: CPU time (user + system, with every tracee)', unit: 'ms', target: 0.8,
+    skip: haveStrace ? undefined : 'strace not installed',
+    a: async () => (await traceA()).cpu,
+    b: async () => (await traceB()).cpu,
+  },
+  {
+    id: 'start-up', what: 'sysstub run -- /bin/true / node -e 0', unit: 'ms', target: 1.25,
+    a: async () => (await exec(cli, ['run', '--', '/bin/true'])).ms,
+    b: async () => (await exec(process.execPath, ['-e', '0'])).ms,
   },
   {
     id: 'spawn', what: "run(['/bin/true']) / child_process.spawn('/bin/true'), from one Node process", unit: 'ms', target: 1.5,
@@ -212,7 +246,18 @@ const median = (xs) => {
 
 // ---- run ------------------------------------------------------------------------
 
+/** The costs that explain the figures (bench/c/machine_facts.c), and whether page-table isolation is on. */
+function machineFacts() {
+  const [syscallNs, crossCpuNs, sameCpuNs] = execFileSync(path.join(out, 'machine_facts'), { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  let meltdown = '?';
+  try {
+    meltdown = fs.readFileSync('/sys/devices/system/cpu/vulnerabilities/meltdown', 'utf8').trim();
+  } catch {}
+  return { syscallNs, crossCpuRoundTripNs: crossCpuNs, sameCpuRoundTripNs: sameCpuNs, pti: /PTI/.test(meltdown) ? 'on' : 'off', meltdown };
+}
+
 const machine = {
+  ...machineFacts(),
   kernel: os.release(),
   cpus: os.cpus().length,
   cpu: os.cpus()[0]?.model ?? '?',
@@ -260,6 +305,8 @@ if (flag('--json')) {
   const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
   const lines = [
     `Machine: Linux ${machine.kernel}, ${machine.cpus} CPUs (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}; ${machine.rounds} interleaved rounds, ${machine.date}`,
+    '',
+    `Machine facts: raw getppid ${machine.syscallNs} ns; futex wake-and-wait round trip across CPUs ${machine.crossCpuRoundTripNs < 0 ? 'n/a' : `${machine.crossCpuRoundTripNs} ns`}, on one CPU ${machine.sameCpuRoundTripNs} ns; page-table isolation ${machine.pti} (meltdown: ${machine.meltdown})`,
     '',
     '| row | A / B | A median (min-max) | B median (min-max) | ratio | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- |',

@@ -23,6 +23,7 @@ export { errnoName, errnoNumber, strerror } from './errno.js';
 export type { ErrnoName } from './errno.js';
 export { builtinModules, loadBuiltinModule, faults } from './modules/index.js';
 export type { FaultSpec, FaultCall, FaultKey } from './modules/index.js';
+export type { BuiltinModuleName } from './modules/names.js';
 export { streams } from './modules/streams.js';
 export { parseFaultExpr, parseSyscallSet, whenMatches, ExprError } from './faults/expr.js';
 export type { FaultRule, When, ArgPredicate } from './faults/expr.js';
