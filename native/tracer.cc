@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <linux/audit.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -104,6 +105,11 @@ namespace {
 // stops and continues; exits still send it, which is all libuv's handler
 // (child_process) waits for. Set again at every spawn and attach because
 // libuv installs its handler, without the flag, at Node's first child.
+// Read-modify-write, as sigaction(2) allows: a handler installed by another
+// thread (a Worker's first child_process) between the two calls would be
+// replaced by the one read here. JS spawns and attaches on the main thread,
+// where Node's own handler goes in; Workers spawning at that instant are the
+// window left.
 void QuietStopNotifications() noexcept {
   struct sigaction sa;
   if (sigaction(SIGCHLD, nullptr, &sa) != 0 || (sa.sa_flags & SA_NOCLDSTOP) || sa.sa_handler == SIG_IGN) return;
@@ -249,7 +255,7 @@ int64_t MonotonicNs() {
 void Tracer::Emit(const TracerEvent& e) noexcept {
   switch (batch_.Push(e)) {
     case EventBatch::Then::kWake:
-      flush_armed_ = false;  // the timer may still tick once: FlushDue finds nothing due
+      DisarmFlush();  // this wake-up carries the deferred ones
       sink_();  // one thread-safe call per batch: JS takes everything queued by then
       return;
     case EventBatch::Then::kArmFlush:
@@ -264,7 +270,12 @@ void Tracer::StartFlushTimer() noexcept {
   sigevent sev{};
   sev.sigev_notify = SIGEV_THREAD_ID;
   sev.sigev_signo = Waker::Signal();
-  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));  // sigev_notify_thread_id (glibc 2.35+ names it)
+  sev.sigev_value.sival_ptr = Waker::TimerMark();  // how the handler knows its own timer (wake.cc)
+#ifdef sigev_notify_thread_id  // musl, glibc 2.35+
+  sev.sigev_notify_thread_id = static_cast<pid_t>(syscall(SYS_gettid));
+#else
+  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+#endif
   flush_timer_ok_ = timer_create(CLOCK_MONOTONIC, &sev, &flush_timer_) == 0;
 }
 
@@ -284,14 +295,18 @@ void Tracer::ArmFlush() noexcept {
   timer_settime(flush_timer_, 0, &its, nullptr);
 }
 
+void Tracer::DisarmFlush() noexcept {
+  if (!flush_armed_) return;
+  // A periodic timer left running would interrupt wait4 every 10 ms for ever.
+  itimerspec off{};
+  timer_settime(flush_timer_, 0, &off, nullptr);
+  flush_armed_ = false;
+}
+
 void Tracer::FlushDue(bool now) noexcept {
   if (!flush_armed_ && !now) return;
   if (!now && MonotonicNs() < flush_due_ns_) return;
-  if (flush_armed_) {
-    itimerspec off{};
-    timer_settime(flush_timer_, 0, &off, nullptr);
-    flush_armed_ = false;
-  }
+  DisarmFlush();
   if (batch_.Announce()) sink_();
 }
 
@@ -305,6 +320,7 @@ Tracer::Tracee& Tracer::Track(pid_t tid, int32_t tgid) noexcept {
 
 void Tracer::Run() noexcept {
   waker_.BindToCurrentThread();
+  prctl(PR_SET_NAME, "sysstub-tracer");  // in top, perf and /proc/PID/task/TID/comm
   // Only the wake signal and SIGCHLD may interrupt this thread; the other
   // process-directed signals (SIGINT...) go to Node's threads. SIGCHLD: the
   // kernel sends one for every exit of a traced thread, and for every stop

@@ -181,6 +181,7 @@ class Tracer {
   // this thread (SIGEV_THREAD_ID): it interrupts wait4 as Wake() does.
   void StartFlushTimer() noexcept;
   void ArmFlush() noexcept;
+  void DisarmFlush() noexcept;
   void FlushDue(bool now) noexcept;  // wakes JS for deferred events when due (or now)
   void GroupStop(pid_t tid, Tracee& t, int sig) noexcept;
   void KillAll() noexcept;

@@ -49,7 +49,8 @@ void OnWakeSignal(int signo, siginfo_t* info, void* ctx) {
   // Sent by someone else than a Waker or the tracer's own flush timer
   // (SI_TIMER: only a timer of this process sends that; tracer.cc) (kill -39
   // to sysstub): for the program.
-  bool ours = (info->si_code == SI_TKILL && info->si_pid == getpid()) || info->si_code == SI_TIMER;
+  bool ours = (info->si_code == SI_TKILL && info->si_pid == getpid()) ||
+              (info->si_code == SI_TIMER && info->si_value.sival_ptr == Waker::TimerMark());
   if (!ours) {
     if (SignalRelay::active()) SignalRelay::Record(signo, info);
     return;
@@ -68,6 +69,11 @@ std::once_flag g_install;
 
 // glibc reserves SIGRTMIN-2..SIGRTMIN-1; Node and libuv use no real-time signal.
 int Waker::Signal() { return SIGRTMIN + 5; }
+
+namespace {
+char g_timer_mark;
+}  // namespace
+void* Waker::TimerMark() { return &g_timer_mark; }
 
 void Waker::InstallHandler() {
   std::call_once(g_install, [] {

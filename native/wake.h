@@ -22,6 +22,9 @@ class Waker {
   static void InstallHandler();
   // The signal used; blocked everywhere except on tracer threads.
   static int Signal();
+  // The sigev_value of the tracer's flush timer (tracer.cc): its SI_TIMER
+  // signals carry it, one sent with rt_sigqueueinfo(2) by others does not.
+  static void* TimerMark();
 
   // Tracer thread: record the caller as the thread to wake.
   void BindToCurrentThread();

@@ -48,6 +48,31 @@ describe('delivery of traced calls', () => {
     }
   });
 
+  // Regression: an urgent event that carried deferred ones left the periodic
+  // flush timer running, and it woke the idle tracer thread every 10 ms for
+  // ever. Counted over a pause: the count can only grow with the bug.
+  it('the tracer thread sleeps while the program does, once the deferred calls went out', async () => {
+    const sup = new Supervisor({ trace: { syscalls: 'openat' } });
+    try {
+      const exits: number[] = [];
+      sup.on('processExit', (x: { pid: number }) => exits.push(x.pid));
+      // Deferred openat calls, then a child's exit (urgent: it carries them), then nothing.
+      const child = sup.spawn('sh', ['-c', 'exec 3</etc/passwd; (exit 0); echo idle; read x'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      await once(child.stdout!, 'data');
+      while (exits.length === 0) await once(sup, 'processExit');
+      const tracer = fs.readdirSync('/proc/self/task').find((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'sysstub-tracer');
+      expect(tracer, 'the tracer thread is named sysstub-tracer').toBeDefined();
+      const switches = () => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(fs.readFileSync(`/proc/self/task/${tracer}/status`, 'utf8'))![1]);
+      const before = switches();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(switches() - before).toBeLessThan(10); // a 10 ms timer left running: about 30
+      child.stdin!.end('x\n');
+      expect((await child.exited).exitCode).toBe(0);
+    } finally {
+      await sup.close();
+    }
+  });
+
   it('a traced program does not send this process a SIGCHLD per stop: as natively, one per exit', async () => {
     let sigchld = 0;
     const count = () => sigchld++;
