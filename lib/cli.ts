@@ -4,7 +4,6 @@
 // 126 program not executable, 127 program not found; `attach`: 0, or 1 when
 // a process could not be attached.
 import { Command, CommanderError, Option } from 'commander';
-import fs from 'node:fs';
 import os from 'node:os';
 import { cliInteger, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, UsageError, type RunFlags } from './cli-flags.js';
 import { loadDecoder, parseExpressions, traceNeedsText, traceAlign, traceFormat, traceOutput, traceStrsize } from './cli-expr.js';

@@ -180,10 +180,10 @@ export interface NativeAddon {
 let addon: NativeAddon | undefined;
 
 
-/** The libc tag of the prebuilt binary this Node can load (scripts/prebuild.mjs names them so). */
 /**
- * The C library Node runs on, from the dynamic loader mapped into this
- * process (/proc/self/maps): musl's is ld-musl-*. Cheap, unlike
+ * The libc tag of the prebuilt binary this Node can load (scripts/prebuild.mjs
+ * names them so): the C library Node runs on, from the dynamic loader mapped
+ * into this process (/proc/self/maps): musl's is ld-musl-*. Cheap, unlike
  * process.report.getReport() (a whole diagnostic report: ~7 ms at start-up).
  */
 function libc(): 'glibc' | 'musl' {

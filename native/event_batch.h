@@ -4,9 +4,10 @@
 // the main thread's way back from idle: measured on the 2-CPU VM, 20-25 us of
 // main-thread time each, more than the two ptrace stops of a traced call.
 // So events that nothing waits for (TracerEvent::Deferrable: traced calls,
-// new processes, signal deliveries, later execs) do not wake JS: they wait in the queue until an event that needs JS comes (a
-// handler call, an exit: it carries them along, in order), until kMaxDeferred
-// have gathered, or until the flush timer (kFlushDelayMs) goes off.
+// new processes, signal deliveries, later execs) do not wake JS: they wait
+// in the queue until an event that needs JS comes (a handler call, an exit:
+// it carries them along, in order), until kMaxDeferred have gathered, or
+// until the flush timer (kFlushDelayMs) goes off.
 #pragma once
 #include <cstddef>
 #include <mutex>

@@ -244,14 +244,6 @@ void Tracer::Close() {
 
 std::vector<TracerEvent> Tracer::TakeEvents() { return batch_.Take(); }
 
-namespace {
-int64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-}  // namespace
-
 void Tracer::Emit(const TracerEvent& e) noexcept {
   switch (batch_.Push(e)) {
     case EventBatch::Then::kWake:
@@ -286,7 +278,7 @@ void Tracer::ArmFlush() noexcept {
     return;
   }
   flush_armed_ = true;
-  flush_due_ns_ = MonotonicNs() + EventBatch::kFlushDelayMs * 1000000;
+  flush_due_ns_ = ClockNs(CLOCK_MONOTONIC) + EventBatch::kFlushDelayMs * 1000000;
   // Periodic: a tick that lands outside wait4 (the thread is busy: it comes
   // back to the loop anyway) is followed by another until FlushDue disarms.
   itimerspec its{};
@@ -305,7 +297,7 @@ void Tracer::DisarmFlush() noexcept {
 
 void Tracer::FlushDue(bool now) noexcept {
   if (!flush_armed_ && !now) return;
-  if (!now && MonotonicNs() < flush_due_ns_) return;
+  if (!now && ClockNs(CLOCK_MONOTONIC) < flush_due_ns_) return;
   DisarmFlush();
   if (batch_.Announce()) sink_();
 }

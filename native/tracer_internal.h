@@ -27,12 +27,14 @@ inline bool IsGroupStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-// CLOCK_REALTIME in ns: traced calls' entry and exit times (strace -tt).
-inline int64_t NowNs() {
+inline int64_t ClockNs(clockid_t clock) {
   timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
+
+// CLOCK_REALTIME in ns: traced calls' entry and exit times (strace -tt).
+inline int64_t NowNs() { return ClockNs(CLOCK_REALTIME); }
 
 inline void Cont(pid_t tid, int sig) { ptrace(PTRACE_CONT, tid, 0, sig); }
 
