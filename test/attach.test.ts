@@ -296,8 +296,10 @@ describe('attach: refusals name the reason', () => {
     expect(attachError(0x3fffffff)).toMatchObject({ code: 'ESRCH', message: `attach ${0x3fffffff}: no such process` });
     expect(attachError(2)).toMatchObject({ code: 'EPERM', message: 'attach 2: a kernel thread cannot be traced' });
     expect(attachError(process.pid)).toMatchObject({ code: 'EINVAL', message: `attach ${process.pid}: that is this supervisor itself` });
-    // A zombie: a child sh started, that its parent (sleep, after exec) never reaps.
-    const sh = await start('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30']);
+    // A zombie: a child sh started, that its parent (sleep, after exec) never
+    // reaps. The child exits only once its parent is sleep: one that exited
+    // before the exec could be reaped by the shell on its way there (seen).
+    const sh = await start('sh', ['-c', 'sh -c \'until read c </proc/$PPID/comm && [ "$c" = sleep ]; do :; done\' & echo $!; exec sleep 30']);
     const zpid = Number(await sh.line(0));
     while (procState(zpid) !== 'Z') await new Promise((r) => setImmediate(r));
     expect(attachError(zpid).message).toBe(`attach ${zpid}: the process has exited (a zombie, not yet reaped)`);
