@@ -14,22 +14,22 @@ const bashFeatures: Case = {
     expect(n.stdout).toBe(
       [
         'A,B,C',
-        'ERR trap: status 3 at line 10',
-        'ERR trap: status 3 at line 10',
+        'ERR trap: status 3 at line 17',
+        'ERR trap: status 3 at line 17',
         'PIPESTATUS: 1 0 3',
-        'subshells: sub1 sub2 ERR trap: status 4 at line 11 inner status 4',
-        'ERR trap: status 1 at line 12',
+        'subshells: sub1 sub2 ERR trap: status 4 at line 18 inner status 4',
+        'ERR trap: status 1 at line 19',
         'USR1 trap',
         'after USR1',
-        'ERR trap: status 5 at line 18',
-        'wait -n: 5',
-        'ERR trap: status 7 at line 18',
-        'wait -n: 7',
-        'ERR trap: status 3 at line 18',
-        'wait -n: 3',
+        'ERR trap: status 5 at line 25',
+        'wait job 2: 5',
+        'ERR trap: status 7 at line 25',
+        'wait job 3: 7',
+        'ERR trap: status 3 at line 25',
+        'wait job 1: 3',
         'coproc said: HELLO COPROCESS',
         'coproc status: 0',
-        'ERR trap: status 143 at line 26',
+        'ERR trap: status 143 at line 33',
         'child killed by TERM: 143',
         'EXIT trap: status 6',
         '',
@@ -94,7 +94,7 @@ const killedByOther: Case = {
 };
 
 describe.each(MODES)('shells: native vs sysstub run $name', (mode) => {
-  needs('bash').it('bash: pipelines, subshells, EXIT/ERR/USR1 traps, wait -n, coproc, exit 6', () => expectConforms(bashFeatures, mode), SLOW);
+  needs('bash').it('bash: pipelines, subshells, EXIT/ERR/USR1 traps, jobs waited for by pid, coproc, exit 6', () => expectConforms(bashFeatures, mode), SLOW);
   needs('dash').it('dash (vfork for external commands): statuses, substitution, pipeline, death by USR2, exit 3', () => expectConforms(dashVfork, mode), SLOW);
   needs('bash').it('a program stopped by SIGSTOP from its child and continued by it: CONT trap once (x3)', () => expectConforms(stopCont, mode), SLOW);
   it('sh killing itself with SIGTERM: death by SIGTERM', () => expectConforms(killedBySignal, mode), SLOW);
