@@ -351,7 +351,7 @@ void Tracer::OnSyscallStop(pid_t tid, Tracee& t) noexcept {
       Resume(tid, t, 0);
       return;
     }
-    OnSeccompStop(tid, t);
+    OnSeccompStop(tid, t, EntryStop::kSyscall);  // an x86-64 entry (checked above)
     return;
   }
   // PTRACE_SYSCALL_INFO_EXIT (or a stop we cannot name): as the filter route's exit stop.

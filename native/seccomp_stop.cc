@@ -117,10 +117,14 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
 
 // Strips CLONE_UNTRACED from a clone/clone3 (see seccomp_filter.cc). Returns
 // true for an i386 guard stop, which is never routed (x86-64 numbers only).
-bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept {
+// Only a seccomp stop's event message names the guard: at a PTRACE_SYSCALL
+// entry stop it is whatever the last event left (a new task's pid after a
+// clone event: 0x8001 is a pid once pid_max is above 32768), and taking that
+// for the guard read and rewrote the flags of clone3 at the address in rbx.
+bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty, EntryStop at) noexcept {
   constexpr uint64_t kUntraced = 0x00800000;
   unsigned long data = 0;
-  ptrace(PTRACE_GETEVENTMSG, tid, 0, &data);
+  if (at == EntryStop::kSeccomp) ptrace(PTRACE_GETEVENTMSG, tid, 0, &data);
   bool i386 = data == kGuardI386;
   uint64_t nr = regs.orig_rax;
   if (nr == 435) {  // clone3(struct clone_args *, size): flags is the first u64
@@ -145,13 +149,13 @@ bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexc
 // (orig_rax and rax; 6.16's SET_SYSCALL_INFO cannot set the return value at a
 // seccomp stop), one more than SETREGS. The slot number is also in the
 // filter's RET_DATA (GETEVENTMSG), but orig_rax already says it without a request.
-void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
+void Tracer::OnSeccompStop(pid_t tid, Tracee& t, EntryStop at) noexcept {
   stats_.seccomp_stops++;
   user_regs_struct regs;
   if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return;  // ESRCH: killed meanwhile
   uint64_t nr = regs.orig_rax;
   bool dirty = false;
-  if ((nr == 56 || nr == 120 || nr == 435) && StripUntraced(tid, regs, dirty)) {
+  if ((nr == 56 || nr == 120 || nr == 435) && StripUntraced(tid, regs, dirty, at)) {
     if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
     Resume(tid, t, 0);
     return;

@@ -151,7 +151,11 @@ class Tracer {
   void ApplyAnswer(const Command& c) noexcept;
   void ApplyInterrupt(const Command& c) noexcept;
   void HandleStatus(pid_t tid, int status) noexcept;
-  void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
+  // Where a call entry stopped: at the filter's SECCOMP_RET_TRACE (the event
+  // message is its RET_DATA), or at a PTRACE_SYSCALL entry stop of a task
+  // without the filter (the event message is stale: the last event's).
+  enum class EntryStop { kSeccomp, kSyscall };
+  void OnSeccompStop(pid_t tid, Tracee& t, EntryStop at) noexcept;
   void OnCallExit(pid_t tid, Tracee& t) noexcept;
   void Resume(pid_t tid, Tracee& t, int sig) noexcept;
   // attach.cc
@@ -165,7 +169,7 @@ class Tracer {
   void UseSyscallStops(int32_t root) noexcept;
   void TraceEntry(pid_t tid, Tracee& t, uint64_t nr, const user_regs_struct& regs) noexcept;
   void TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexcept;
-  bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
+  bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty, EntryStop at) noexcept;
   void OnExit(pid_t tid, int status) noexcept;
   void OnExec(pid_t tid) noexcept;
   void CancelCall(pid_t tid, Tracee& t) noexcept;
