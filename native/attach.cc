@@ -188,9 +188,17 @@ AttachResult Tracer::AttachProcess(const AttachRequest& req) noexcept {
     for (pid_t tid : ListTasks(req.pid)) {
       if (std::find(seized.begin(), seized.end(), tid) != seized.end() || tracees_.count(tid) || unborn_.count(tid)) continue;
       if (ptrace(PTRACE_SEIZE, tid, 0, options) != 0) {
-        if (errno == ESRCH) continue;  // exited meanwhile
-        if (errno == EPERM && TracerOf(tid) == me) continue;  // a new thread of a seized one: ours already
-        res.error = errno;
+        int err = errno;
+        if (err == ESRCH) continue;  // exited meanwhile
+        if (err == EPERM) {
+          // A new thread of a seized one is ours already (PTRACE_O_TRACECLONE),
+          // and may be gone by the time /proc is read: TracerOf's ENOENT was
+          // once reported as the attach's error.
+          pid_t tracer = TracerOf(tid);
+          if (tracer == me) continue;
+          if (tracer == -1 && syscall(SYS_tgkill, req.pid, tid, 0) != 0 && errno == ESRCH) continue;
+        }
+        res.error = err;
         res.syscall = "ptrace";
         break;
       }
