@@ -117,10 +117,10 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
 
 // Strips CLONE_UNTRACED from a clone/clone3 (see seccomp_filter.cc). Returns
 // true for an i386 guard stop, which is never routed (x86-64 numbers only).
-// Only a seccomp stop's event message names the guard: at a PTRACE_SYSCALL
-// entry stop it is whatever the last event left (a new task's pid after a
-// clone event: 0x8001 is a pid once pid_max is above 32768), and taking that
-// for the guard read and rewrote the flags of clone3 at the address in rbx.
+// Only a seccomp stop's event message is the filter's RET_DATA (the guard's
+// 0x8001); at a PTRACE_SYSCALL entry stop it says only "entry"
+// (PTRACE_EVENTMSG_SYSCALL_ENTRY, since 5.3), and the route that stops there
+// has checked the arch already (OnSyscallStop): nothing to ask the kernel.
 bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty, EntryStop at) noexcept {
   constexpr uint64_t kUntraced = 0x00800000;
   unsigned long data = 0;

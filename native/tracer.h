@@ -153,7 +153,7 @@ class Tracer {
   void HandleStatus(pid_t tid, int status) noexcept;
   // Where a call entry stopped: at the filter's SECCOMP_RET_TRACE (the event
   // message is its RET_DATA), or at a PTRACE_SYSCALL entry stop of a task
-  // without the filter (the event message is stale: the last event's).
+  // without the filter (the message is PTRACE_EVENTMSG_SYSCALL_ENTRY).
   enum class EntryStop { kSeccomp, kSyscall };
   void OnSeccompStop(pid_t tid, Tracee& t, EntryStop at) noexcept;
   void OnCallExit(pid_t tid, Tracee& t) noexcept;
