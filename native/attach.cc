@@ -359,7 +359,7 @@ void Tracer::OnSyscallStop(pid_t tid, Tracee& t) noexcept {
       Resume(tid, t, 0);
       return;
     }
-    OnSeccompStop(tid, t, EntryStop::kSyscall);  // an x86-64 entry (checked above)
+    OnSeccompStop(tid, t);
     return;
   }
   // PTRACE_SYSCALL_INFO_EXIT (or a stop we cannot name): as the filter route's exit stop.

@@ -117,14 +117,10 @@ void Tracer::ApplyAnswer(const Command& c) noexcept {
 
 // Strips CLONE_UNTRACED from a clone/clone3 (see seccomp_filter.cc). Returns
 // true for an i386 guard stop, which is never routed (x86-64 numbers only).
-// Only a seccomp stop's event message is the filter's RET_DATA (the guard's
-// 0x8001); at a PTRACE_SYSCALL entry stop it says only "entry"
-// (PTRACE_EVENTMSG_SYSCALL_ENTRY, since 5.3), and the route that stops there
-// has checked the arch already (OnSyscallStop): nothing to ask the kernel.
-bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty, EntryStop at) noexcept {
+bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept {
   constexpr uint64_t kUntraced = 0x00800000;
   unsigned long data = 0;
-  if (at == EntryStop::kSeccomp) ptrace(PTRACE_GETEVENTMSG, tid, 0, &data);
+  ptrace(PTRACE_GETEVENTMSG, tid, 0, &data);
   bool i386 = data == kGuardI386;
   uint64_t nr = regs.orig_rax;
   if (nr == 435) {  // clone3(struct clone_args *, size): flags is the first u64
@@ -149,13 +145,13 @@ bool Tracer::StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty, Entry
 // (orig_rax and rax; 6.16's SET_SYSCALL_INFO cannot set the return value at a
 // seccomp stop), one more than SETREGS. The slot number is also in the
 // filter's RET_DATA (GETEVENTMSG), but orig_rax already says it without a request.
-void Tracer::OnSeccompStop(pid_t tid, Tracee& t, EntryStop at) noexcept {
+void Tracer::OnSeccompStop(pid_t tid, Tracee& t) noexcept {
   stats_.seccomp_stops++;
   user_regs_struct regs;
   if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return;  // ESRCH: killed meanwhile
   uint64_t nr = regs.orig_rax;
   bool dirty = false;
-  if ((nr == 56 || nr == 120 || nr == 435) && StripUntraced(tid, regs, dirty, at)) {
+  if ((nr == 56 || nr == 120 || nr == 435) && StripUntraced(tid, regs, dirty)) {
     if (dirty) ptrace(PTRACE_SETREGS, tid, 0, &regs);
     Resume(tid, t, 0);
     return;

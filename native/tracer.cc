@@ -597,7 +597,7 @@ void Tracer::HandleStatus(pid_t tid, int status) noexcept {
         DetachNow(tid, t, 0);  // the kernel checks the filter again: RET_TRACE then lets the call run
         return;
       }
-      OnSeccompStop(tid, t, EntryStop::kSeccomp);
+      OnSeccompStop(tid, t);
       return;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:

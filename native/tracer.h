@@ -151,11 +151,7 @@ class Tracer {
   void ApplyAnswer(const Command& c) noexcept;
   void ApplyInterrupt(const Command& c) noexcept;
   void HandleStatus(pid_t tid, int status) noexcept;
-  // Where a call entry stopped: at the filter's SECCOMP_RET_TRACE (the event
-  // message is its RET_DATA), or at a PTRACE_SYSCALL entry stop of a task
-  // without the filter (the message is PTRACE_EVENTMSG_SYSCALL_ENTRY).
-  enum class EntryStop { kSeccomp, kSyscall };
-  void OnSeccompStop(pid_t tid, Tracee& t, EntryStop at) noexcept;
+  void OnSeccompStop(pid_t tid, Tracee& t) noexcept;
   void OnCallExit(pid_t tid, Tracee& t) noexcept;
   void Resume(pid_t tid, Tracee& t, int sig) noexcept;
   // attach.cc
@@ -169,7 +165,7 @@ class Tracer {
   void UseSyscallStops(int32_t root) noexcept;
   void TraceEntry(pid_t tid, Tracee& t, uint64_t nr, const user_regs_struct& regs) noexcept;
   void TraceDone(pid_t tid, Tracee& t, int64_t ret, bool unfinished) noexcept;
-  bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty, EntryStop at) noexcept;
+  bool StripUntraced(pid_t tid, user_regs_struct& regs, bool& dirty) noexcept;
   void OnExit(pid_t tid, int status) noexcept;
   void OnExec(pid_t tid) noexcept;
   void CancelCall(pid_t tid, Tracee& t) noexcept;
