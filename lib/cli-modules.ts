@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { safeText } from './call.js';
 import { UsageError } from './cli-flags.js';
+import { importModule } from './dynamic-import.js';
 import { isModuleShaped, type Module, type ModuleDefinition } from './module.js';
 import { BUILTIN_MODULES, isBuiltinModuleName } from './modules/names.js';
 import { StubTable } from './stub-table.js';
@@ -24,7 +25,7 @@ export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinit
   if (!fs.existsSync(file)) throw new UsageError(`module file ${ref} not found`);
   let mod: unknown;
   try {
-    const ns: Record<string, unknown> = /\.m?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
+    const ns: Record<string, unknown> = /\.m?ts$/.test(file) ? await importTypeScript(file) : await importModule(pathToFileURL(file).href);
     mod = ns.default ?? ns.module;
     // A factory (sync or async) runs here, so that its throw names the file too.
     if (typeof mod === 'function') mod = await (mod as () => unknown)();
@@ -53,7 +54,7 @@ export async function loadModuleRef(ref: string): Promise<Module | ModuleDefinit
  * transformed too.
  */
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  const { transformSync } = (await import('@swc/wasm-typescript')).default;
+  const { transformSync } = ((await importModule('@swc/wasm-typescript')).default as typeof import('@swc/wasm-typescript'));
   let out: string;
   try {
     out = transformSync(fs.readFileSync(file, 'utf8'), { mode: 'transform', filename: file }).code;
@@ -67,7 +68,7 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sysstub.mjs`);
   fs.writeFileSync(tmp, out);
   try {
-    return await import(pathToFileURL(tmp).href);
+    return await importModule(pathToFileURL(tmp).href);
   } finally {
     fs.rmSync(tmp, { force: true });
   }

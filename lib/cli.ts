@@ -247,7 +247,7 @@ async function cmdTable(flags: TableFlags): Promise<number> {
     rows.sort((a, b) => rank(a) - rank(b) || b.calls! - a.calls! || a.nr - b.nr);
   }
   if (flags.json) {
-    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    writeOut(JSON.stringify(rows, null, 2) + '\n');
     return 0;
   }
   const lines = [['NR', 'NAME', 'NATIVE', 'WIRED', 'MODULES', 'BUILTIN', ...(calls ? ['CALLS'] : [])]];
@@ -256,8 +256,27 @@ async function cmdTable(flags: TableFlags): Promise<number> {
       r.builtin.join(',') || '-', ...(calls ? [String(r.calls)] : [])]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  process.stdout.write(lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n');
+  writeOut(lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n');
   return 0;
+}
+
+/**
+ * sysstub's own stdout: help, --version, `table`. A reader that has gone
+ * (`sysstub --help | head -1`: EPIPE, as Node ignores SIGPIPE) ends sysstub
+ * quietly with the status it had, as SIGPIPE ends a C tool, not with a stack
+ * trace. `run` never touches process.stdout: the fd is the program's, and a
+ * Node stream on a pipe would make it non-blocking for the program too.
+ */
+let stdoutGuarded = false;
+function writeOut(text: string): void {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit();
+    });
+  }
+  process.stdout.write(text);
 }
 
 /** --report: a flag to commander (cli-report.ts attachedReportFile), shown with its GNU optional FILE. */
@@ -276,7 +295,7 @@ function buildProgram(): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: () => {} });
+    .configureOutput({ outputError: () => {}, writeOut });
 
   const slotOptions = (cmd: Command) =>
     cmd

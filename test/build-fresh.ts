@@ -24,6 +24,18 @@ export function staleDist(root: string): string[] {
     .map((src) => path.relative(root, src));
 }
 
+/**
+ * The CLI's startup snapshot (scripts/snapshot.mjs) is missing or older than
+ * dist/: bin/sysstub.js would then start without it, and the suite would not
+ * test the path users take.
+ */
+export function staleSnapshot(root: string): boolean {
+  const blob = path.join(root, 'dist', 'cli-bundle.blob');
+  if (!fs.existsSync(blob)) return true;
+  const built = mtime(blob);
+  return files(path.join(root, 'dist'), '.js').some((f) => mtime(f) > built);
+}
+
 /** The addon the suite loads: $SYSSTUB_ADDON (the sanitizer build), else build/Release's. */
 export function addonPath(root: string): string {
   return process.env.SYSSTUB_ADDON ? path.resolve(process.env.SYSSTUB_ADDON) : path.join(root, 'build', 'Release', 'sysstub.node');

@@ -1,11 +1,11 @@
 // Fail fast, with the fix, when the native build is missing or older than its
-// sources; rebuild a stale dist/ (test/build-fresh.ts); probe the machine once
+// sources; rebuild a stale dist/ and startup snapshot (test/build-fresh.ts); probe the machine once
 // for the whole run (test/machine.ts) and hand it to the tests.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { addonPath, staleAddon, staleDist } from './build-fresh.js';
+import { addonPath, staleAddon, staleDist, staleSnapshot } from './build-fresh.js';
 import { describeMachine, detect } from './machine.js';
 
 export default function setup(project: TestProject): void {
@@ -24,6 +24,10 @@ export default function setup(project: TestProject): void {
   if (dist.length > 0) {
     process.stdout.write(`dist/ is older than ${dist.length} file(s) of lib/ (${dist.slice(0, 3).join(', ')}${dist.length > 3 ? ', ...' : ''}): rebuilding it\n`);
     execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  }
+  if (staleSnapshot(root)) {
+    process.stdout.write('the startup snapshot is missing or older than dist/: rebuilding it\n');
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'snapshot.mjs'), '--bundle'], { stdio: 'inherit' });
   }
   const machine = detect();
   process.stdout.write(`${describeMachine(machine)}\n`);
