@@ -82,7 +82,7 @@ async function perCall(cmd, args, expect) {
   return Number(ns);
 }
 
-const sysstub = (...args) => [process.execPath, [cli, 'run', ...args]];
+const sysstub = (...args) => [cli, ['run', ...args]];
 
 /** Wall and CPU (user + system, the command and every descendant it reaped) ms of a command (bench/c/cputime.c). */
 async function timed(cmd, args) {
@@ -105,7 +105,7 @@ function attached(mod, nr, n, expect) {
     sh.stdout.on('data', (d) => {
       out += d;
       if (sup || !out.includes('\n')) return;
-      sup = spawn(process.execPath, [cli, 'attach', '-v', '-m', mod, out.split('\n')[0]], { stdio: ['ignore', 'ignore', 'pipe'] });
+      sup = spawn(cli, ['attach', '-v', '-m', mod, out.split('\n')[0]], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       sup.stderr.on('data', (e) => {
         err += e;
@@ -125,7 +125,7 @@ const extraStubs = Array.from({ length: 23 }, (_, i) => ['--stub', String(400 + 
 const traceWorkload = ['sh', '-c', 'tar cf - /usr/include/linux 2>/dev/null | wc -c >/dev/null'];
 const workload = ['sh', '-c', 'for i in $(seq 24); do tar cf - /usr/include 2>/dev/null | wc -c; done >/dev/null'];
 const forkWorkload = ['sh', '-c', 'for i in $(seq 1000); do /bin/true; done'];
-const traceA = () => timed(process.execPath, [cli, 'run', '-e', 'trace=all', '-o', '/dev/null', '--', ...traceWorkload]);
+const traceA = () => timed(cli, ['run', '-e', 'trace=all', '-o', '/dev/null', '--', ...traceWorkload]);
 const traceB = () => timed('strace', ['-f', '-o', '/dev/null', ...traceWorkload]);
 
 /** Each row: A (sysstub) / B (reference), a unit, and the target ratio. */
@@ -168,17 +168,22 @@ const rows = [
   },
   {
     id: 'whole program', what: `a real workload with no trapped calls (24 times tar c /usr/include piped to wc -c) under sysstub run -m streams / native`, unit: 'ms', target: 1.05,
-    a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', ...workload])).ms,
+    a: async () => (await exec(cli, ['run', '-m', 'streams', '--', ...workload])).ms,
+    b: async () => (await exec(workload[0], workload.slice(1))).ms,
+  },
+  {
+    id: 'whole program floor', what: 'the same workload under the C reference\'s filter alone (arch check, ALLOW) / native: what any seccomp filter costs it', unit: 'ms', target: null,
+    a: async () => (await exec(ref, ['allow', ...workload])).ms,
     b: async () => (await exec(workload[0], workload.slice(1))).ms,
   },
   {
     id: 'fork-heavy', what: 'a shell loop of 1000 /bin/true under sysstub run -m streams / native', unit: 'ms', target: null,
-    a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', ...forkWorkload])).ms,
+    a: async () => (await exec(cli, ['run', '-m', 'streams', '--', ...forkWorkload])).ms,
     b: async () => (await exec(forkWorkload[0], forkWorkload.slice(1))).ms,
   },
   {
     id: 'thread-heavy', what: '20000 short threads, one after another (bench/c/threads.c), under sysstub run -m streams / native', unit: 'ms', target: null,
-    a: async () => (await exec(process.execPath, [cli, 'run', '-m', 'streams', '--', threads, '20000'])).ms,
+    a: async () => (await exec(cli, ['run', '-m', 'streams', '--', threads, '20000'])).ms,
     b: async () => (await exec(threads, ['20000'])).ms,
   },
   {
@@ -253,7 +258,10 @@ function machineFacts() {
   try {
     meltdown = fs.readFileSync('/sys/devices/system/cpu/vulnerabilities/meltdown', 'utf8').trim();
   } catch {}
-  return { syscallNs, crossCpuRoundTripNs: crossCpuNs, sameCpuRoundTripNs: sameCpuNs, pti: /PTI/.test(meltdown) ? 'on' : 'off', meltdown };
+  // Whether `sysstub` (the bin, as every row runs it) starts from its startup snapshot (scripts/snapshot.mjs): its command line, read by the program it runs.
+  const cmdline = execFileSync(cli, ['run', '--', 'sh', '-c', 'tr "\\0" " " </proc/$PPID/cmdline'], { encoding: 'utf8' });
+  const snapshot = cmdline.includes(' --snapshot-blob ') ? 'yes' : 'no';
+  return { syscallNs, crossCpuRoundTripNs: crossCpuNs, sameCpuRoundTripNs: sameCpuNs, pti: /PTI/.test(meltdown) ? 'on' : 'off', meltdown, snapshot };
 }
 
 const machine = {
@@ -306,7 +314,7 @@ if (flag('--json')) {
   const lines = [
     `Machine: Linux ${machine.kernel}, ${machine.cpus} CPUs (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}; ${machine.rounds} interleaved rounds, ${machine.date}`,
     '',
-    `Machine facts: raw getppid ${machine.syscallNs} ns; futex wake-and-wait round trip across CPUs ${machine.crossCpuRoundTripNs < 0 ? 'n/a' : `${machine.crossCpuRoundTripNs} ns`}, on one CPU ${machine.sameCpuRoundTripNs} ns; page-table isolation ${machine.pti} (meltdown: ${machine.meltdown})`,
+    `Machine facts: raw getppid ${machine.syscallNs} ns; futex wake-and-wait round trip across CPUs ${machine.crossCpuRoundTripNs < 0 ? 'n/a' : `${machine.crossCpuRoundTripNs} ns`}, on one CPU ${machine.sameCpuRoundTripNs} ns; page-table isolation ${machine.pti} (meltdown: ${machine.meltdown}); sysstub starts from its startup snapshot: ${machine.snapshot}`,
     '',
     '| row | A / B | A median (min-max) | B median (min-max) | ratio | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- |',

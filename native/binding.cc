@@ -19,6 +19,7 @@
 
 #include "seccomp_filter.h"
 #include "signal_relay.h"
+#include "spawn_child.h"
 #include "tracee_mem.h"
 #include "tracer.h"
 
@@ -139,12 +140,16 @@ void CheckActions(Napi::Env env, const Napi::Value& v, const char* what) {
   }
 }
 
-// Sealed slots (SECCOMP_RET_ERRNO) move to a filter of their own that the
-// child installs last (spawn.h); the routing filter lets them through.
+// Sealed slots (SECCOMP_RET_ERRNO) stay in the routing filter, unless one
+// of them is a call the child itself makes after that filter is in
+// (kChildCallsAfterFilter): then they all move to a filter of their own that
+// the child installs last (spawn.h), and the routing filter lets them through.
 std::vector<uint32_t> SplitSealed(const Napi::Value& v, std::vector<uint32_t>* sealed) {
   Napi::Uint32Array acts = v.As<Napi::Uint32Array>();
   std::vector<uint32_t> routing(acts.Data(), acts.Data() + acts.ElementLength());
   sealed->assign(routing.size(), SECCOMP_RET_ALLOW);
+  auto is_sealed = [&](long nr) { return (routing[nr] & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO; };
+  if (std::none_of(std::begin(kChildCallsAfterFilter), std::end(kChildCallsAfterFilter), is_sealed)) return routing;
   for (size_t nr = 0; nr < routing.size(); nr++) {
     if ((routing[nr] & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
       (*sealed)[nr] = routing[nr];

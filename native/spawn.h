@@ -47,9 +47,10 @@ struct SpawnRequest {
   std::vector<sock_filter> notif_filter;
   int notif_sock = -1;
   bool notif_unavailable = false;  // behave as on a kernel without user notification (tests)
-  // Slots sealed as SECCOMP_RET_ERRNO, installed last, right before execve,
-  // so that they never hit the supervisor's own calls (the listener hand-over's
-  // sendmsg): empty when nothing is sealed.
+  // Slots sealed as SECCOMP_RET_ERRNO, when one of them is a call the child
+  // makes itself after its first filter (spawn_child.h kChildCallsAfterFilter):
+  // installed last, right before execve, so that they never hit the child's
+  // own set-up. Empty otherwise: sealed slots are then in the routing filter.
   std::vector<sock_filter> sealed_filter;
 };
 

@@ -180,11 +180,13 @@ bool InstallNotifFilter(ChildPlan& p, int notif_sock) noexcept {
     long r = InstallFilter(p.filter, 0);
     if (r < 0) ChildFail(p, r);
   }
+  // The program's dispositions before the sealed slots go in: sealing
+  // rt_sigaction must not leave it with Node's (SIGPIPE ignored).
+  SetUpSignals(p);
   if (p.sealed_filter.len > 0) {
     long r = InstallFilter(p.sealed_filter, 0);
     if (r < 0) ChildFail(p, r);
   }
-  SetUpSignals(p);
 
   // execvp's loop: ENOEXEC runs the file with /bin/sh; EACCES is remembered
   // while later candidates are tried (execvp(3)).
