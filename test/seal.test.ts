@@ -5,13 +5,13 @@
 // they go in after the child's set-up as a second filter, and the program
 // starts exactly as without them. Each of those calls is sealed here once.
 import { describe, expect, it } from 'vitest';
-import { defineModule, Supervisor } from '../lib/index.js';
+import { defineModule, Supervisor, type SyscallName } from '../lib/index.js';
 import { fixture, haveProgram } from './helpers.js';
 import { onlyIf } from './probes.js';
 
 /** The program's view of itself, and getpmsg (181) through the stub table. */
-async function sealedRun(name: string): Promise<{ status: string; stubcall: string; stderr: string; error?: string }> {
-  const sup = new Supervisor({ modules: [defineModule({ name: 'sealed', syscalls: { [name]: { errno: 'EPERM' } } })], sealConstants: true });
+async function sealedRun(name: SyscallName): Promise<{ status: string; stubcall: string; stderr: string; error?: string }> {
+  const sup = new Supervisor({ modules: [defineModule({ name: 'sealed', syscalls: { [name]: { errno: 'EPERM' as const } } })], sealConstants: true });
   try {
     // dash's builtins only: the program makes as few calls as it can (a sealed close fails any dynamic loader).
     const script = 'while read -r k v; do case $k in SigIgn:|SigBlk:|Seccomp_filters:) echo "$k $v";; esac; done </proc/self/status; exec "$0" 181';
@@ -46,7 +46,7 @@ onlyIf(haveProgram('dash', ['-c', ':']), 'dash is not installed').describe('seal
   });
 
   // The child's own calls after its first filter (rt_sigaction and rt_sigprocmask set the program's signals; sendmsg and close hand the listener over).
-  for (const name of ['sendmsg', 'seccomp', 'prctl', 'rt_sigaction', 'rt_sigprocmask', 'exit']) {
+  for (const name of ['sendmsg', 'seccomp', 'prctl', 'rt_sigaction', 'rt_sigprocmask', 'exit'] as const) {
     it(`${name}, which the child makes itself: a second filter after its set-up; the program starts as without it`, async () => {
       expect(await sealedRun(name)).toEqual(startsAsNatively(2));
     });
