@@ -10,12 +10,13 @@
 // signals, argv, env) is touched by main(), after deserialization.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { main } from './cli.js';
+import { main, prepareMain } from './cli.js';
 import { setImporter } from './dynamic-import.js';
 import { packageRoot } from './package-root.js';
 
 // Evaluated now, so they are in the heap: the modules `run` loads lazily.
 void Promise.all([import('./supervisor.js'), import('./native.js'), import('./modules/index.js'), import('./stub-table.js'), import('./syscalls/index.js')]);
+prepareMain();
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   let load: ((s: string) => Promise<Record<string, unknown>>) | undefined;

@@ -56,6 +56,8 @@ describe('the startup snapshot', () => {
 
   const same: [string, string[]][] = [
     ['--version', ['--version']],
+    ['--help', ['--help']],
+    ['run --help', ['run', '--help']],
     ['a usage error', ['run', '--bogus', '--', 'true']],
     ['a missing program', ['run', '--', path.join(os.tmpdir(), 'sysstub-no-such-program')]],
     ['a module file, which sees no --snapshot-blob in execArgv', ['run', '-m', 'MOD/answer.mjs', '--', fixture('stubcall'), '181']],
