@@ -4,6 +4,7 @@
 #include <cstring>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace sysstub {
 namespace {
@@ -21,10 +22,29 @@ uint64_t g_taken = 0;              // tracer thread only: the last seq taken
 std::atomic<void (*)()> g_wake{nullptr};
 sigset_t g_set;
 std::atomic<bool> g_active{false};
+pid_t g_self = 0;
+struct sigaction g_prev[NSIG];  // what each relayed signal had before us; written before our handler is in
 
-void OnSignal(int signo, siginfo_t* info, void*) {
+// A signal this process sent one of its own threads (tgkill(2): si_code
+// SI_TKILL, si_pid ours) is sysstub's own business, not the program's: V8's
+// CPU profiler (node --cpu-prof) samples with SIGPROF that way, and relaying
+// those killed the program with "Profiling timer expired". It goes to the
+// handler that was there before ours, if there was one.
+bool SentToItself(const siginfo_t* info) { return info && info->si_code == SI_TKILL && info->si_pid == g_self; }
+
+void Chain(int signo, siginfo_t* info, void* ctx) {
+  const struct sigaction& prev = g_prev[signo];
+  if (prev.sa_flags & SA_SIGINFO) {
+    if (prev.sa_sigaction) prev.sa_sigaction(signo, info, ctx);
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(signo);
+  }
+}
+
+void OnSignal(int signo, siginfo_t* info, void* ctx) {
   int saved = errno;
-  SignalRelay::Record(signo, info);
+  if (SentToItself(info)) Chain(signo, info, ctx);
+  else SignalRelay::Record(signo, info);
   errno = saved;
 }
 
@@ -44,12 +64,13 @@ bool SignalRelay::Start(const sigset_t& set, void (*wake)()) {
   if (g_active.exchange(true)) return false;
   g_wake.store(wake, std::memory_order_release);
   g_set = set;
+  g_self = getpid();
   struct sigaction sa {};
   sa.sa_sigaction = OnSignal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
   for (int sig = 1; sig < NSIG; sig++) {
-    if (sigismember(&set, sig) == 1) sigaction(sig, &sa, nullptr);
+    if (sigismember(&set, sig) == 1) sigaction(sig, &sa, &g_prev[sig]);
   }
   return true;
 }
@@ -62,11 +83,11 @@ void SignalRelay::Adopt(void (*wake)()) {
 void SignalRelay::Stop() {
   if (!g_active.exchange(false)) return;
   g_wake.store(nullptr, std::memory_order_release);
-  struct sigaction sa {};
-  sa.sa_handler = SIG_DFL;
-  sigemptyset(&sa.sa_mask);
+  // Back to what was there: SIG_DFL (Node resets dispositions at start-up),
+  // or a handler of this process's own (the profiler's SIGPROF, which may
+  // still tick while Node exits).
   for (int sig = 1; sig < NSIG; sig++) {
-    if (sigismember(&g_set, sig) == 1) sigaction(sig, &sa, nullptr);
+    if (sigismember(&g_set, sig) == 1) sigaction(sig, &g_prev[sig], nullptr);
   }
 }
 

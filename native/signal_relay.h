@@ -33,7 +33,10 @@ class SignalRelay {
   // Who to wake from now on (a relay started with no owner yet: what arrived
   // meanwhile waits in the ring).
   static void Adopt(void (*wake)());
-  // Back to SIG_DFL for the relayed signals (the supervisor is going).
+  // Back to the dispositions the relayed signals had before Start (the
+  // supervisor is going). Signals the process sends its own threads
+  // (SI_TKILL from itself: V8's profiler) are never relayed; they go to the
+  // handler that was there before.
   static void Stop();
   static bool active();
   // Tracer thread: the next recorded signal, if any.

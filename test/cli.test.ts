@@ -222,6 +222,22 @@ describe('exit status', () => {
   });
 });
 
+describe("signals sysstub's own process sends itself are not the program's", () => {
+  it('node --cpu-prof bin/sysstub.js run: the profiler samples with SIGPROF (tgkill to its own thread); the program runs to its end and the profile is written', async () => {
+    const dir = fs.mkdtempSync(path.join(root, '.cpuprof-'));
+    try {
+      const loop = 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done';
+      const r = await runNative(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', cli, 'run', '--', 'sh', '-c', loop]);
+      expect(r).toEqual({ stdout: 'done\n', stderr: '', exitCode: 0, signal: null });
+      const [file, ...more] = fs.readdirSync(dir);
+      expect(more).toEqual([]);
+      expect((JSON.parse(fs.readFileSync(path.join(dir, file!), 'utf8')) as { samples: number[] }).samples.length).toBeGreaterThan(10);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('-m streams', () => {
   it('streams_demo works under the module, and prints priority order', async () => {
     const r = await runCli(['run', '-m', 'streams', '--', fixture('streams_demo')]);
