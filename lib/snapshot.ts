@@ -1,4 +1,4 @@
-// The entry of the CLI's startup snapshot (README "Start-up"). scripts/
+// The entry of the CLI's startup snapshot (README "Routes and performance", Start-up). scripts/
 // snapshot.mjs bundles this with everything it imports into one script
 // (dist/cli-bundle.cjs) and runs `node --build-snapshot` on it: the modules
 // are evaluated then, and the heap they leave is saved, so that `sysstub`

@@ -1,4 +1,4 @@
-// The CLI's startup snapshot (README "Start-up"; lib/snapshot.ts):
+// The CLI's startup snapshot (README "Routes and performance", Start-up; lib/snapshot.ts):
 //   node scripts/snapshot.mjs --bundle   dist/snapshot.js and all it imports
 //                                        -> dist/cli-bundle.cjs (rolldown; by
 //                                        build:ts, so the package ships it)
