@@ -213,10 +213,23 @@ AttachResult Tracer::AttachProcess(const AttachRequest& req) noexcept {
     res.syscall = "ptrace";
   }
   if (res.error) {
-    for (pid_t tid : seized) {
+    // Let go of every task we hold, and of those they made meanwhile: a
+    // seized thread that was past the point of no return in clone/fork when
+    // interrupted stops at that event first, and its new task is ours from
+    // birth (PTRACE_O_TRACECLONE/FORK/VFORK), held at its first stop. Not let
+    // go, it would wait there for an event that never comes (new_tasks.cc Hold).
+    for (size_t i = 0; i < seized.size(); i++) {
+      pid_t tid = seized[i];
       int held = 0;
       int status = WaitForOwnStop(tid, &held);
-      if (status != -1 && WIFSTOPPED(status)) ptrace(PTRACE_DETACH, tid, 0, held);
+      if (status == -1 || !WIFSTOPPED(status)) continue;
+      int event = static_cast<unsigned>(status) >> 16;
+      unsigned long born = 0;
+      if ((event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) &&
+          ptrace(PTRACE_GETEVENTMSG, tid, 0, &born) == 0 && born > 0) {
+        seized.push_back(static_cast<pid_t>(born));
+      }
+      ptrace(PTRACE_DETACH, tid, 0, held);
     }
     return res;
   }

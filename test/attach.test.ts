@@ -220,6 +220,31 @@ describe('attach: threads created while sysstub seizes them', () => {
   }
 });
 
+describe('attach: one that fails half-way', () => {
+  it('a thread another tracer holds: AttachError EPERM, and every task seized meanwhile, threads born to them included, is let go: the program ends as natively', async () => {
+    const t = await start(fixture('attach_halfway'), ['3000']);
+    const idle = Number((await t.line(0))?.split(' ')[1]);
+    const hold = spawn(fixture('ptrace_hold'), [String(idle)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    started.push(hold);
+    const held = lineReader(hold);
+    expect(await held.line(0)).toBe('held');
+    // Not closed before the program ends: a task it still held would stay stopped.
+    const sup = supervisor({ modules: [answer42] });
+    let err: unknown;
+    try {
+      sup.attach(t.pid);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AttachError);
+    expect(err).toMatchObject({ code: 'EPERM' });
+    hold.stdin!.end();
+    expect(await held.ended).toEqual([0, null]);
+    expect(await t.ended).toEqual([0, null]);
+    expect(t.output()).toEqual([`idle ${idle}`, 'done']);
+  });
+});
+
 /**
  * The state once a detach is done with the task: __ptrace_unlink wakes a task
  * in group-stop so that it re-enters the stop untraced, so it can show R for
