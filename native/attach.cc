@@ -145,9 +145,19 @@ int Tracer::InjectFilter(pid_t tid, const std::vector<sock_filter>& filter) noex
   int64_t ret = -ENOSYS;
   bool gone = false;
   // Entry stop, then exit stop.
-  for (int stop = 0; stop < 2 && !gone; stop++) {
+  for (int stop = 0; stop < 2 && !gone;) {
     ptrace(PTRACE_SYSCALL, tid, 0, 0);
     int status = WaitForOwnStop(tid, &held);
+    // An interrupt stop first: a PTRACE_INTERRUPT sent while the thread was
+    // already stopped (a detach starting, or a second ask for this filter's
+    // stop) stays pending and traps at once when it is resumed. Not ours:
+    // resume the call. Taken for the thread's death, it left the thread
+    // stopped for ever.
+    if (status != -1 && WIFSTOPPED(status) && (static_cast<unsigned>(status) >> 16) == PTRACE_EVENT_STOP &&
+        !IsGroupStopSignal(WSTOPSIG(status))) {
+      continue;
+    }
+    stop++;
     if (status == -1 || !WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80)) {
       if (status != -1 && !WIFSTOPPED(status)) HandleStatus(tid, status);
       gone = true;
@@ -241,36 +251,44 @@ AttachResult Tracer::AttachProcess(const AttachRequest& req) noexcept {
     if (tid == req.pid) t.announced = true;  // JS knows the process it attached
   }
   res.threads = static_cast<int32_t>(seized.size());
-  // Each thread's interrupt stop. Other stops first (an event of a call it was
-  // in) are handled as usual; the interrupt stays pending through them.
+  // Each thread's interrupt stop, or the stop that took its place: the
+  // kernel drops a pending PTRACE_INTERRUPT at any other trap (ptrace_stop:
+  // "any trap clears pending STOP trap"; ptrace(2): "If any other ptrace-stop
+  // is generated at the same time ... this ptrace-stop happens"). Such a stop
+  // (an event of a call it was in, a signal, a group-stop) is handled as any
+  // other, and the thread is served like any tracee from then on: waiting for
+  // its interrupt stop here could wait for ever (it did: a shell attached as it
+  // vforked stays in vfork until the child we hold at its first stop runs,
+  // which needs this thread's loop).
   std::vector<pid_t> stopped;
   for (pid_t tid : seized) {
-    for (;;) {
-      int status;
-      if (waitpid(tid, &status, __WALL) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      int event = static_cast<unsigned>(status) >> 16;
-      bool attach_stop = WIFSTOPPED(status) && event == PTRACE_EVENT_STOP;
-      if (attach_stop && !IsGroupStopSignal(WSTOPSIG(status))) {
-        stopped.push_back(tid);
-        break;
-      }
-      // A group-stop (HandleStatus keeps it with PTRACE_LISTEN), or another stop first.
-      res.stopped = res.stopped || attach_stop;
-      stats_.stops++;
-      HandleStatus(tid, status);
-      if (attach_stop || !WIFSTOPPED(status)) break;
+    int status;
+    int r;
+    while ((r = waitpid(tid, &status, __WALL)) < 0 && errno == EINTR) {}
+    if (r < 0) continue;
+    int event = static_cast<unsigned>(status) >> 16;
+    bool attach_stop = WIFSTOPPED(status) && event == PTRACE_EVENT_STOP;
+    if (attach_stop && !IsGroupStopSignal(WSTOPSIG(status))) {
+      stopped.push_back(tid);
+      continue;
     }
+    res.stopped = res.stopped || attach_stop;
+    stats_.stops++;
+    HandleStatus(tid, status);
   }
   if (!req.filter.empty()) {
-    int err = ENOEXEC;
+    int err = 0;
     if (!stopped.empty()) {
       err = InjectFilter(stopped.front(), req.filter);
-    } else if (res.stopped) {
-      pending_filters_[req.pid] = req.filter;  // in at the first stop after SIGCONT
-      err = 0;
+    } else {
+      // No thread at its interrupt stop: the filter goes in at the first one
+      // (InjectPending), after SIGCONT for a stopped process, else once a
+      // thread is interrupted again (Resume asks again after each other stop).
+      pending_filters_[req.pid] = req.filter;
+      for (pid_t tid : seized) {
+        auto it = tracees_.find(tid);
+        if (it != tracees_.end() && !it->second.call_seq && !it->second.group_stopped) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+      }
     }
     res.filter = err == 0;
     res.filter_error = err;

@@ -161,6 +161,9 @@ void Tracer::Resume(pid_t tid, Tracee& t, int sig) noexcept {
     return;
   }
   ptrace(t.syscall_stops || t.tracing || t.await_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, sig);
+  // An attach's filter still to go in needs an interrupt stop (attach.cc
+  // InjectPending), and any other stop dropped the pending interrupt: ask again.
+  if (!pending_filters_.empty() && pending_filters_.count(t.tgid)) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
 }
 
 AttachResult Tracer::Attach(AttachRequest req) {

@@ -220,6 +220,27 @@ describe('attach: threads created while sysstub seizes them', () => {
   }
 });
 
+describe('attach: a shell forking all the time', () => {
+  // Another stop (the fork or vfork event of a call it is in) often takes the
+  // place of the interrupt stop an attach asks for, and the kernel then drops
+  // the interrupt. An attach once waited for it for ever; so did the filter's
+  // injection when a second interrupt was still pending.
+  it('attached and detached 2000 times: each attach returns, each detach ends, and the shell runs on untraced', async () => {
+    const t = await start('sh', ['-c', 'while :; do /bin/true; done']);
+    const sup = supervisor({ modules: [answer42] });
+    const routes = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const a = sup.attach(t.pid);
+      // Each attach leaves its filter behind; once they reach the kernel's limit (32768 instructions in all), ENOMEM: PTRACE_SYSCALL stops.
+      routes.add(a.filterError ?? a.attachRoute);
+      await a.detach();
+    }
+    expect([...routes].sort()).toEqual(['ENOMEM', 'filter']);
+    expect(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8')).toMatch(/^TracerPid:\s+0$/m);
+    expect(settledState(t.pid)).not.toBe('t');
+  }, 60_000);
+});
+
 describe('attach: one that fails half-way', () => {
   it('a thread another tracer holds: AttachError EPERM, and every task seized meanwhile, threads born to them included, is let go: the program ends as natively', async () => {
     const t = await start(fixture('attach_halfway'), ['3000']);
