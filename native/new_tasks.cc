@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <iterator>
 #include <linux/audit.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -50,6 +51,13 @@ void Tracer::OnNewTask(pid_t parent_tid, int event) noexcept {
   unsigned long msg = 0;
   if (ptrace(PTRACE_GETEVENTMSG, parent_tid, 0, &msg) != 0) return;
   pid_t child = static_cast<pid_t>(msg);
+  if (auto early = resolved_early_.find(child); early != resolved_early_.end()) {
+    resolved_early_.erase(early);
+    // ResolveHeld announced it and let it run; if it has exited since, it was
+    // ended too, and tracking and announcing it again would bring back, for
+    // ever, a process that is gone (JS counted it live: load_mix tree).
+    if (!tracees_.count(child)) return;
+  }
   bool thread = event == PTRACE_EVENT_CLONE && CloneMakesThread(parent_tid);
   // Copies: Track() below may rehash the map.
   const Lineage lineage = tracees_[parent_tid];
@@ -114,6 +122,7 @@ void Tracer::ResolveHeld(bool after_exit) noexcept {
     int status = it->second;
     it = unborn_.erase(it);
     bool known = creator != tracees_.end();
+    if (known) resolved_early_[tid] = ppid;  // its creator's event may still come
     const Lineage lineage = known ? creator->second : Lineage{};
     Tracee& t = Track(tid, tid);
     static_cast<Lineage&>(t) = lineage;
@@ -182,6 +191,8 @@ void Tracer::OnExit(pid_t tid, int status) noexcept {
   CancelCall(tid, t);
   if (!unborn_.empty()) ResolveHeld(true);
   if (t.tgid != tid) return;  // a thread; the process ends with its leader
+  // Its events can no longer come: forget what waited for them.
+  for (auto e = resolved_early_.begin(); e != resolved_early_.end();) e = e->second == tid ? resolved_early_.erase(e) : std::next(e);
   stats_.exits++;
   if (t.image) {
     int err = ChildError(*t.image);

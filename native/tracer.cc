@@ -364,6 +364,7 @@ void Tracer::Run() noexcept {
       for (pid_t tid : left) OnExit(tid, SIGKILL);  // status: killed by SIGKILL
       tracees_.clear();
       unborn_.clear();
+      resolved_early_.clear();
       continue;
     }
     if (r <= 0) continue;

@@ -210,6 +210,10 @@ class Tracer {
   // exit status of those that ended before it. Tracer thread only.
   std::unordered_map<pid_t, int> unborn_;
   std::unordered_map<pid_t, int> early_exits_;
+  // Processes ResolveHeld let run before their creator's event, whose creator
+  // (the value: its tgid, their parent then) was still traced: that event may
+  // still come, after the process itself has exited.
+  std::unordered_map<pid_t, int32_t> resolved_early_;
   // Idle wait (no tracee to wait4 for): commands and relayed signals write here.
   int idle_fd_ = -1;
   pid_t root_ = 0;
