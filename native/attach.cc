@@ -153,10 +153,7 @@ int Tracer::InjectFilter(pid_t tid, const std::vector<sock_filter>& filter) noex
     // stop) stays pending and traps at once when it is resumed. Not ours:
     // resume the call. Taken for the thread's death, it left the thread
     // stopped for ever.
-    if (status != -1 && WIFSTOPPED(status) && (static_cast<unsigned>(status) >> 16) == PTRACE_EVENT_STOP &&
-        !IsGroupStopSignal(WSTOPSIG(status))) {
-      continue;
-    }
+    if (status != -1 && IsInterruptStop(status)) continue;
     stop++;
     if (status == -1 || !WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80)) {
       if (status != -1 && !WIFSTOPPED(status)) HandleStatus(tid, status);
@@ -266,13 +263,12 @@ AttachResult Tracer::AttachProcess(const AttachRequest& req) noexcept {
     int r;
     while ((r = waitpid(tid, &status, __WALL)) < 0 && errno == EINTR) {}
     if (r < 0) continue;
-    int event = static_cast<unsigned>(status) >> 16;
-    bool attach_stop = WIFSTOPPED(status) && event == PTRACE_EVENT_STOP;
-    if (attach_stop && !IsGroupStopSignal(WSTOPSIG(status))) {
+    if (IsInterruptStop(status)) {
       stopped.push_back(tid);
       continue;
     }
-    res.stopped = res.stopped || attach_stop;
+    // A group-stop counts as stopped at attach (HandleStatus keeps it, with PTRACE_LISTEN).
+    res.stopped = res.stopped || (WIFSTOPPED(status) && (static_cast<unsigned>(status) >> 16) == PTRACE_EVENT_STOP);
     stats_.stops++;
     HandleStatus(tid, status);
   }

@@ -151,7 +151,7 @@ std::vector<uint32_t> SplitSealed(const Napi::Value& v, std::vector<uint32_t>* s
   auto is_sealed = [&](long nr) { return (routing[nr] & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO; };
   if (std::none_of(std::begin(kChildCallsAfterFilter), std::end(kChildCallsAfterFilter), is_sealed)) return routing;
   for (size_t nr = 0; nr < routing.size(); nr++) {
-    if ((routing[nr] & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+    if (is_sealed(static_cast<long>(nr))) {
       (*sealed)[nr] = routing[nr];
       routing[nr] = SECCOMP_RET_ALLOW;
     }

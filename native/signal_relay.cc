@@ -22,16 +22,12 @@ uint64_t g_taken = 0;              // tracer thread only: the last seq taken
 std::atomic<void (*)()> g_wake{nullptr};
 sigset_t g_set;
 std::atomic<bool> g_active{false};
-pid_t g_self = 0;
 struct sigaction g_prev[NSIG];  // what each relayed signal had before us; written before our handler is in
 
-// A signal this process sent one of its own threads (tgkill(2): si_code
-// SI_TKILL, si_pid ours) is sysstub's own business, not the program's: V8's
-// CPU profiler (node --cpu-prof) samples with SIGPROF that way, and relaying
-// those killed the program with "Profiling timer expired". It goes to the
-// handler that was there before ours, if there was one.
-bool SentToItself(const siginfo_t* info) { return info && info->si_code == SI_TKILL && info->si_pid == g_self; }
-
+// A signal this process sent one of its own threads goes to the handler that
+// was there before ours, if there was one: V8's CPU profiler (node
+// --cpu-prof) samples with SIGPROF that way, and relaying those killed the
+// program with "Profiling timer expired".
 void Chain(int signo, siginfo_t* info, void* ctx) {
   const struct sigaction& prev = g_prev[signo];
   if (prev.sa_flags & SA_SIGINFO) {
@@ -43,12 +39,16 @@ void Chain(int signo, siginfo_t* info, void* ctx) {
 
 void OnSignal(int signo, siginfo_t* info, void* ctx) {
   int saved = errno;
-  if (SentToItself(info)) Chain(signo, info, ctx);
+  if (SignalRelay::SentByThisProcess(info)) Chain(signo, info, ctx);
   else SignalRelay::Record(signo, info);
   errno = saved;
 }
 
 }  // namespace
+
+bool SignalRelay::SentByThisProcess(const siginfo_t* info) {
+  return info && info->si_code == SI_TKILL && info->si_pid == getpid();
+}
 
 void SignalRelay::Record(int signo, const siginfo_t* info) {
   uint64_t seq = g_next.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -64,7 +64,6 @@ bool SignalRelay::Start(const sigset_t& set, void (*wake)()) {
   if (g_active.exchange(true)) return false;
   g_wake.store(wake, std::memory_order_release);
   g_set = set;
-  g_self = getpid();
   struct sigaction sa {};
   sa.sa_sigaction = OnSignal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;

@@ -45,6 +45,10 @@ class SignalRelay {
   static uint64_t received();
   // The waker's own signal sent by someone else (wake.cc): relay it too.
   static void Record(int signo, const siginfo_t* info);
+  // Sent by this process to one of its own threads (tgkill(2): si_code
+  // SI_TKILL, si_pid ours): sysstub's own business, never the program's
+  // (the waker's wake-ups; V8's CPU profiler's SIGPROF). Async-signal-safe.
+  static bool SentByThisProcess(const siginfo_t* info);
 };
 
 // Ends this process as `sig` would, without a core dump of its own (the

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <sys/ptrace.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <ctime>
 
 #include "proc_status.h"
@@ -25,6 +26,12 @@ inline bool ReadIds(pid_t tid, int32_t* tgid, int32_t* ppid) {
 
 inline bool IsGroupStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+// A seized task's PTRACE_INTERRUPT (or attach) stop, not a group-stop: the
+// kernel reports SIGTRAP there unless a group-stop is in progress (do_jobctl_trap).
+inline bool IsInterruptStop(int status) {
+  return WIFSTOPPED(status) && (static_cast<unsigned>(status) >> 16) == PTRACE_EVENT_STOP && !IsGroupStopSignal(WSTOPSIG(status));
 }
 
 inline int64_t ClockNs(clockid_t clock) {

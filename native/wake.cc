@@ -49,7 +49,7 @@ void OnWakeSignal(int signo, siginfo_t* info, void* ctx) {
   // Sent by someone else than a Waker or the tracer's own flush timer
   // (SI_TIMER: only a timer of this process sends that; tracer.cc) (kill -39
   // to sysstub): for the program.
-  bool ours = (info->si_code == SI_TKILL && info->si_pid == getpid()) ||
+  bool ours = SignalRelay::SentByThisProcess(info) ||
               (info->si_code == SI_TIMER && info->si_value.sival_ptr == Waker::TimerMark());
   if (!ours) {
     if (SignalRelay::active()) SignalRelay::Record(signo, info);
